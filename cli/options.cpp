@@ -1,0 +1,202 @@
+#include "options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+
+#include "build_info.hpp"
+#include "ccopy/engine.hpp"
+#include "ccopy/size.hpp"
+
+namespace ccopy::cli {
+namespace {
+
+// Every option is read as text and converted here, so that each problem gets a message that
+// names the flag and says what is wrong with the value.
+struct RawFlags {
+  std::string files = "50", size = "1048576", mode = "both", workers = "0", dir;
+  std::string inflight = "16", chunk = "64K", runs = "5", warmup = "1", pool = "0", loops = "1";
+  std::string seed = "24301";
+  bool keep = false, cold = false, fsync = false, quiet = false, version = false;
+};
+
+constexpr std::uint64_t kMaxFiles = 10'000'000;
+constexpr std::uint64_t kMaxSize = std::uint64_t{1} << 40;
+constexpr std::uint64_t kMaxChunk = std::uint64_t{256} << 20;
+constexpr std::uint64_t kMaxInflight = 4096;
+
+struct UsageError {
+  std::string message;
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = text.find(',', start);
+    parts.push_back(text.substr(start, comma - start));
+    if (comma == std::string::npos) return parts;
+    start = comma + 1;
+  }
+}
+
+std::uint64_t count_in_range(const char* flag, const std::string& text, std::uint64_t low,
+                             std::uint64_t high) {
+  std::string why;
+  const auto value = parse_count(text, &why);
+  if (!value) throw UsageError{fmt::format("-{}: {}", flag, why)};
+  if (*value < low || *value > high)
+    throw UsageError{fmt::format("-{}: {} is out of range ({} to {})", flag, *value, low, high)};
+  return *value;
+}
+
+std::uint64_t size_in_range(const char* flag, const std::string& text, std::uint64_t low,
+                            std::uint64_t high) {
+  std::string why;
+  const auto value = parse_size(text, &why);
+  if (!value) throw UsageError{fmt::format("-{}: {}", flag, why)};
+  if (*value < low || *value > high)
+    throw UsageError{fmt::format("-{}: {} is out of range ({} to {})", flag, text, short_size(low),
+                                 short_size(high))};
+  return *value;
+}
+
+std::vector<Scenario> scenarios_from(const RawFlags& raw) {
+  std::vector<std::uint64_t> counts, sizes;
+  for (const std::string& part : split_list(raw.files))
+    counts.push_back(count_in_range("files", part, 1, kMaxFiles));
+  for (const std::string& part : split_list(raw.size))
+    sizes.push_back(size_in_range("size", part, 0, kMaxSize));
+  std::vector<Scenario> scenarios;
+  for (std::uint64_t count : counts) {
+    for (std::uint64_t size : sizes) {
+      if (size != 0 && count > std::numeric_limits<std::uint64_t>::max() / size)
+        throw UsageError{fmt::format("-files {} x -size {} overflows", count, size)};
+      scenarios.push_back({static_cast<std::size_t>(count), size});
+    }
+  }
+  return scenarios;
+}
+
+std::string default_directory() {
+  const char* tmpdir = std::getenv("TMPDIR");
+  return tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+}
+
+void convert(const RawFlags& raw, CommandLine& out) {
+  BenchmarkConfig& c = out.config;
+  c.scenarios = scenarios_from(raw);
+  if (Error e = check_mode_names(raw.mode)) throw UsageError{"-mode: " + e.message()};
+  c.mode = raw.mode;
+  c.options.workers = static_cast<unsigned>(count_in_range("workers", raw.workers, 0, 1'000'000));
+  c.options.inflight = static_cast<unsigned>(count_in_range("inflight", raw.inflight, 1, kMaxInflight));
+  c.options.chunk = static_cast<std::size_t>(size_in_range("chunk", raw.chunk, 1, kMaxChunk));
+  c.options.pool = static_cast<unsigned>(count_in_range("pool", raw.pool, 0, 1024));
+  c.options.loops = static_cast<unsigned>(count_in_range("loops", raw.loops, 1, 1024));
+  c.options.fsync = raw.fsync;
+  c.runs = static_cast<unsigned>(count_in_range("runs", raw.runs, 1, 100'000));
+  c.warmup = static_cast<unsigned>(count_in_range("warmup", raw.warmup, 0, 100'000));
+  c.seed = count_in_range("seed", raw.seed, 0, std::numeric_limits<std::uint64_t>::max());
+  c.directory = raw.dir.empty() ? default_directory() : raw.dir;
+  c.keep = raw.keep;
+  c.cold = raw.cold;
+  out.quiet = raw.quiet;
+}
+
+std::string engine_list() {
+  std::string text;
+  for (const EngineInfo& info : engine_registry())
+    text += fmt::format("  {:<9} {}\n", info.name, info.summary);
+  return text;
+}
+
+}  // namespace
+
+std::vector<std::string> to_gnu_style(const std::vector<std::string>& args,
+                                      const std::vector<std::string>& long_names) {
+  std::vector<std::string> out;
+  out.reserve(args.size());
+  bool options_ended = false;
+  for (const std::string& arg : args) {
+    if (arg == "--") options_ended = true;
+    const bool single_dash = arg.size() > 2 && arg[0] == '-' && arg[1] != '-';
+    if (!options_ended && single_dash) {
+      const std::string name = arg.substr(1, arg.find('=') - 1);
+      if (std::find(long_names.begin(), long_names.end(), name) != long_names.end()) {
+        out.push_back("-" + arg);
+        continue;
+      }
+    }
+    out.push_back(arg);
+  }
+  return out;
+}
+
+ParseResult parse_command_line(const std::vector<std::string>& args, CommandLine& out) {
+  RawFlags raw;
+  CLI::App app{"concurrent_copy: which way of copying many files at once is fastest here?\n"
+               "Generates files, copies them with each engine in interleaved timed runs, verifies\n"
+               "every copy byte for byte, and reports the statistics. Flags take one dash or two.",
+               "concurrent_copy"};
+  app.get_formatter()->column_width(26);
+  app.add_option("--files", raw.files, "Number of files, or a comma-separated list (a sweep)")
+      ->type_name("N")->capture_default_str();
+  app.add_option("--size", raw.size, "Bytes per file: 4096, 4K, 64KiB, 1M, 10MiB, 1G (binary), or a list")
+      ->type_name("BYTES")->capture_default_str();
+  app.add_option("--mode", raw.mode,
+                 "xev, goroutine, both, all, an engine, or a comma-separated list")
+      ->type_name("MODE")->capture_default_str();
+  app.add_option("--workers", raw.workers, "Threads engines: most files at once; 0 = a thread per file")
+      ->type_name("N")->capture_default_str();
+  app.add_flag("--keep", raw.keep, "Keep the generated files and print where they are");
+  app.add_option("--dir", raw.dir, "Where to generate the files (default: $TMPDIR, else /tmp)")
+      ->type_name("DIR");
+  app.add_option("--inflight", raw.inflight, "Event loops: most files in progress at once")
+      ->type_name("N")->capture_default_str();
+  app.add_option("--chunk", raw.chunk, "Bytes per read and write")->type_name("BYTES")->capture_default_str();
+  app.add_option("--runs", raw.runs, "Timed runs per engine")->type_name("N")->capture_default_str();
+  app.add_option("--warmup", raw.warmup, "Untimed runs per engine before the timed ones")
+      ->type_name("N")->capture_default_str();
+  app.add_option("--pool", raw.pool, "uv engine: libuv thread pool size; 0 = libuv's default")
+      ->type_name("N")->capture_default_str();
+  app.add_option("--loops", raw.loops, "uring engine: rings, one per thread")->type_name("N")->capture_default_str();
+  app.add_flag("--cold", raw.cold, "Evict the sources from the page cache before every run");
+  app.add_flag("--fsync", raw.fsync, "fdatasync every destination before closing it (timed)");
+  app.add_option("--json", out.json, "Write the results as JSON to FILE (- = stdout)")->type_name("FILE");
+  app.add_option("--csv", out.csv, "Write the results as CSV to FILE (- = stdout)")->type_name("FILE");
+  app.add_option("--markdown", out.markdown, "Write a Markdown table to FILE (- = stdout)")->type_name("FILE");
+  app.add_option("--seed", raw.seed, "Seed of the generated data")->type_name("N")->capture_default_str();
+  app.add_flag("--quiet", raw.quiet, "No progress line on stderr");
+  app.add_flag("--version", raw.version, "Print the version and exit");
+  app.footer("Engines:\n" + engine_list() +
+             "\nExit codes: 0 every copy verified; 1 a copy failed, differs, or an engine cannot run;\n"
+             "2 bad usage; 130 interrupted (SIGINT); 143 terminated (SIGTERM).");
+
+  std::vector<std::string> long_names{"help"};
+  for (const CLI::Option* option : app.get_options())
+    for (const std::string& name : option->get_lnames()) long_names.push_back(name);
+  const std::vector<std::string> gnu = to_gnu_style(args, long_names);
+  std::vector<const char*> argv{"concurrent_copy"};
+  for (const std::string& arg : gnu) argv.push_back(arg.c_str());
+
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+    if (raw.version)
+      return {ParseResult::Kind::exit_with_text,
+              fmt::format("concurrent_copy {} (commit {}, {} build)\n", build::version, build::git_commit,
+                          build::build_type)};
+    convert(raw, out);
+  } catch (const CLI::CallForHelp&) {
+    return {ParseResult::Kind::exit_with_text, app.help()};
+  } catch (const CLI::ParseError& e) {
+    return {ParseResult::Kind::usage_error, e.what()};
+  } catch (const UsageError& e) {
+    return {ParseResult::Kind::usage_error, e.message};
+  }
+  return {};
+}
+
+}  // namespace ccopy::cli

@@ -1,0 +1,57 @@
+// What the engines built on blocking calls share: a pool of OS threads and the steps of one
+// file's copy (open both ends, transfer, sync, close), each turning errno into an Error.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+
+#include "ccopy/engine.hpp"
+
+namespace ccopy::engines {
+
+/// Monotonic time in nanoseconds.
+[[nodiscard]] std::int64_t now_ns();
+
+/// How a pool of threads went.
+struct PoolReport {
+  unsigned started = 0;  ///< threads that ran (the calling thread counts when none could start)
+  Error refused;         ///< set when the system refused a thread (EAGAIN); the rest carried on
+};
+
+/// Runs `work(i)` once for every i in [0, count) on up to `threads` new OS threads, each taking
+/// the next index until none is left (so a thread per file when `threads == count`). When the
+/// system refuses a thread, the threads already started share the rest; when it refuses the
+/// first, the calling thread does all the work. Indices are not started once `cancel` is set.
+PoolReport run_on_threads(std::size_t count, unsigned threads, const std::atomic<bool>* cancel,
+                          const std::function<void(std::size_t)>& work);
+
+/// Moves bytes from `src` to `dst`: `bytes` counts what was written so far, and is updated
+/// as the transfer goes, so a fallback can resume where it stopped.
+using Transfer = std::function<Error(int src, int dst, const CopyJob& job, std::uint64_t& bytes)>;
+
+/// Copies one file: opens the source, creates the destination, runs `transfer`, fdatasyncs
+/// when `options.fsync`, closes both; records bytes, latency and the first error.
+[[nodiscard]] FileOutcome copy_one_file(const CopyJob& job, const EngineOptions& options,
+                                        const Transfer& transfer);
+
+/// The classic loop: pread a chunk into `buffer`, pwrite it, resuming short transfers and
+/// retrying EINTR and EAGAIN, until `job.size` bytes are copied. Fails when the source ends
+/// early, and with ECANCELED at the next chunk once `cancel` is set.
+[[nodiscard]] Error transfer_read_write(int src, int dst, const CopyJob& job,
+                                        std::span<char> buffer, std::uint64_t& bytes,
+                                        const std::atomic<bool>* cancel);
+
+/// The error for a source that ended at `bytes` before the planned `job.size`.
+[[nodiscard]] Error source_ended_early(const CopyJob& job, std::uint64_t bytes);
+
+/// The CopyReport for `jobs`, one outcome each, none attempted yet.
+[[nodiscard]] CopyReport empty_report(std::size_t count);
+
+/// Marks the report cancelled when `cancel` is set and some file was never attempted or
+/// failed with ECANCELED.
+void finish_report(CopyReport& report, const std::atomic<bool>* cancel);
+
+}  // namespace ccopy::engines

@@ -1,0 +1,42 @@
+#include <array>
+
+#include "ccopy/engine.hpp"
+#include "engines/engines.hpp"
+
+namespace ccopy {
+namespace {
+
+const std::array<EngineInfo, 2> kEngines{{
+    {"uring", "one thread, one io_uring event loop: every open, read, write and close on the ring",
+     engines::probe_uring, engines::make_uring_engine},
+    {"threads", "blocking open/read/write/close on OS threads, one per file or -workers N",
+     engines::always_available, engines::make_threads_engine},
+}};
+
+}  // namespace
+
+std::span<const EngineInfo> engine_registry() { return kEngines; }
+
+const EngineInfo* find_engine(std::string_view name) {
+  for (const EngineInfo& info : kEngines)
+    if (info.name == name) return &info;
+  return nullptr;
+}
+
+Error CopyReport::first_error() const {
+  for (const FileOutcome& file : files)
+    if (file.error) return file.error;
+  return engine_error;
+}
+
+std::size_t CopyReport::failed_count() const {
+  std::size_t failed = 0;
+  for (const FileOutcome& file : files) failed += file.error ? 1u : 0u;
+  return failed;
+}
+
+namespace engines {
+Availability always_available() { return {}; }
+}  // namespace engines
+
+}  // namespace ccopy

@@ -1,0 +1,178 @@
+// The console report: the Go original's output, line for line, followed by the statistics,
+// latencies and resources of every engine, with the conditions they were measured under.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ostream>
+
+#include "ccopy/report.hpp"
+#include "ccopy/size.hpp"
+#include "report/writers.hpp"
+
+namespace ccopy::report {
+namespace {
+
+std::string ms(double seconds) { return format_duration(seconds * 1e9); }
+
+std::string engine_line(const Scenario& scenario, const EngineResult& e) {
+  std::string line = fmt::format("Running {} copy ({})... ", e.choice.label, e.description);
+  if (e.runs.empty()) {
+    if (e.error) return line + "FAILED: " + e.error.message();
+    return line + "not run";
+  }
+  line += fmt::format("done in {} ({:.2f} MiB/s)", ms(e.wall_seconds().median),
+                      median_mib_per_second(scenario, e));
+  if (e.error) line += " then FAILED: " + e.error.message();
+  return line;
+}
+
+void write_comparison(const ScenarioResult& s, std::ostream& out) {
+  const auto order = ranked(s);
+  if (order.size() < 2) return;
+  out << "\nComparison:\n";
+  if (order.size() == 2) {
+    const Comparison c = compare(*order[0], *order[1]);
+    std::string verdict;
+    if (order[0]->runs.size() >= 2 && order[1]->runs.size() >= 2)
+      verdict = c.beyond_noise ? " (beyond the noise: the runs' ranges do not overlap)"
+                               : " (within the noise: the runs' ranges overlap)";
+    out << fmt::format("  {} is {:.2f}x faster{}\n", order[0]->choice.label, c.ratio, verdict);
+    return;
+  }
+  std::size_t width = 0;
+  for (const EngineResult* e : order) width = std::max(width, e->choice.label.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const EngineResult& e = *order[i];
+    const Comparison c = compare(*order[0], e);
+    std::string tail = i == 0 ? "fastest" : fmt::format("{:.2f}x slower than {}", c.ratio, order[0]->choice.label);
+    if (i > 0 && e.runs.size() >= 2 && !c.beyond_noise) tail += " (within the noise)";
+    out << fmt::format("  {}. {:<{}}  {:>10}  {:>10.2f} MiB/s  {}\n", i + 1, e.choice.label, width,
+                       ms(e.wall_seconds().median), median_mib_per_second(s.scenario, e), tail);
+  }
+}
+
+void write_statistics(const ScenarioResult& s, std::ostream& out) {
+  std::size_t width = 6;
+  bool any = false;
+  for (const EngineResult& e : s.engines) {
+    width = std::max(width, e.choice.label.size());
+    any = any || !e.runs.empty();
+  }
+  if (!any) return;
+  out << "\nWall time per run (the median is the headline; outliers by median absolute deviation):\n";
+  out << fmt::format("  {:<{}}  {:>5}  {:>10}  {:>21}  {:>23}  {:>10}  {:>10}  {}\n", "engine", width,
+                     "runs", "median", "mean +- stddev", "min .. max", "MiB/s", "files/s", "outliers");
+  for (const EngineResult& e : s.engines) {
+    if (e.runs.empty()) continue;
+    const Summary w = e.wall_seconds();
+    out << fmt::format("  {:<{}}  {:>5}  {:>10}  {:>21}  {:>23}  {:>10.1f}  {:>10.0f}  {}\n",
+                       e.choice.label, width, w.count, ms(w.median),
+                       ms(w.mean) + " +- " + ms(w.stddev), ms(w.min) + " .. " + ms(w.max),
+                       median_mib_per_second(s.scenario, e), median_files_per_second(s.scenario, e),
+                       w.outliers.size());
+  }
+  out << "\nPer-file latency, open to close, over every timed run:\n";
+  out << fmt::format("  {:<{}}  {:>10}  {:>10}  {:>10}  {:>10}\n", "engine", width, "p50", "p90", "p99", "max");
+  for (const EngineResult& e : s.engines) {
+    if (e.runs.empty()) continue;
+    const std::vector<double> l = e.latencies_seconds();
+    if (l.empty()) continue;
+    out << fmt::format("  {:<{}}  {:>10}  {:>10}  {:>10}  {:>10}\n", e.choice.label, width,
+                       ms(percentile(l, 50)), ms(percentile(l, 90)), ms(percentile(l, 99)),
+                       ms(*std::max_element(l.begin(), l.end())));
+  }
+  out << "\nResources, summed over the timed runs (threads and memory: the peak of any run):\n";
+  out << fmt::format("  {:<{}}  {:>9}  {:>9}  {:>10}  {:>10}  {:>8}  {:>10}\n", "engine", width, "user",
+                     "system", "vol. cs", "invol. cs", "threads", "peak RSS");
+  for (const EngineResult& e : s.engines) {
+    if (e.runs.empty()) continue;
+    const ResourceUsage r = e.total_resources();
+    out << fmt::format("  {:<{}}  {:>8.3f}s  {:>8.3f}s  {:>10}  {:>10}  {:>8}  {:>10}\n", e.choice.label,
+                       width, r.user_seconds, r.system_seconds, r.voluntary_switches,
+                       r.involuntary_switches, r.peak_threads,
+                       r.peak_rss_kib > 0 ? format_bytes(static_cast<std::uint64_t>(r.peak_rss_kib) * 1024) : "n/a");
+  }
+}
+
+// One scenario's lines; `with_sizes` repeats the file counts when several scenarios share the
+// output.
+void write_scenario(const BenchmarkResult& result, const ScenarioResult& s, bool with_sizes,
+                    std::ostream& out) {
+  const BenchmarkConfig& c = result.config;
+  if (with_sizes)
+    out << fmt::format("Files: {}, Size: {} each, Total: {}\n", s.scenario.files,
+                       format_bytes(s.scenario.size), format_bytes(s.scenario.total_bytes()));
+  out << '\n';
+  for (const EngineResult& e : s.engines) out << engine_line(s.scenario, e) << '\n';
+  for (const EngineResult& e : s.engines)
+    for (const std::string& note : e.notes) out << fmt::format("  note ({}): {}\n", e.choice.label, note);
+  write_comparison(s, out);
+  if (c.runs > 1) write_statistics(s, out);
+  if (!s.kept_directory.empty()) {
+    out << fmt::format("\nFiles kept in {}\n  source:      {}/src\n  destination: {}/dst\n",
+                       s.kept_directory, s.kept_directory, s.kept_directory);
+  }
+}
+
+class ConsoleWriter final : public ReportWriter {
+ public:
+  std::string_view format() const override { return "console"; }
+
+  void write(const BenchmarkResult& result, std::ostream& out) const override {
+    const BenchmarkConfig& c = result.config;
+    const RunContext& x = result.context;
+    out << "Concurrent File Copy Benchmark\n==============================\n";
+    if (c.scenarios.size() == 1) {
+      const Scenario& s = c.scenarios.front();
+      out << fmt::format("Files: {}, Size: {} each, Total: {}\n", s.files, format_bytes(s.size),
+                         format_bytes(s.total_bytes()));
+    }
+    out << fmt::format("CPUs: {}\n", x.cpus);
+    out << fmt::format("Mode: {}\n", c.mode);
+    out << fmt::format("Directory: {} ({}), page cache {}, {}\n", x.directory, x.filesystem,
+                       x.cold_cache ? "cold (sources evicted before every run)" : "warm",
+                       c.options.fsync ? "fdatasync before close" : "no fsync");
+    out << fmt::format("Runs: {} timed after {} warm-up{} per engine, interleaved; chunk {}\n", c.runs,
+                       c.warmup, c.warmup == 1 ? "" : "s", format_bytes(c.options.chunk));
+    for (const std::string& note : result.notes) out << "Note: " << note << '\n';
+    for (const std::string& warning : result.warnings) out << "***WARNING*** " << warning << '\n';
+    for (const ScenarioResult& s : result.scenarios) {
+      const bool sweep = c.scenarios.size() > 1;
+      if (sweep) out << fmt::format("\n--- Scenario {} ---\n", s.scenario.name());
+      write_scenario(result, s, sweep, out);
+    }
+    write_verdict(result, out);
+  }
+
+ private:
+  static void write_verdict(const BenchmarkResult& result, std::ostream& out) {
+    if (result.cancelled) {
+      out << "\nVerification: not finished (interrupted)\n";
+      return;
+    }
+    if (result.setup_error) {
+      out << "\nVerification: not done (" << result.setup_error.message() << ")\n";
+      return;
+    }
+    if (!result.config.verify) {
+      out << "\nVerification: skipped\n";
+      return;
+    }
+    std::vector<std::string> failures;
+    for (const ScenarioResult& s : result.scenarios)
+      for (const EngineResult& e : s.engines)
+        if (e.error) failures.push_back(fmt::format("{}: {}", e.choice.label, e.error.message()));
+    if (failures.empty()) {
+      out << "\nVerification: OK\n";
+      return;
+    }
+    out << "\nVerification: FAILED\n";
+    for (const std::string& f : failures) out << "  " << f << '\n';
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ReportWriter> make_console_writer() { return std::make_unique<ConsoleWriter>(); }
+
+}  // namespace ccopy::report

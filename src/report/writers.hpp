@@ -1,0 +1,12 @@
+// The factories of the built-in report writers, one file each.
+#pragma once
+
+#include <memory>
+
+#include "ccopy/report.hpp"
+
+namespace ccopy::report {
+
+std::unique_ptr<ReportWriter> make_console_writer();
+
+}  // namespace ccopy::report

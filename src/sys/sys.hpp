@@ -1,0 +1,113 @@
+// The one place that calls raw syscalls. Every function returns its result as the kernel
+// does (a count, a descriptor, or 0) or a negative errno value, like liburing: no function
+// here sets or reads errno for its caller, and none retries EINTR: retrying is the engine's job.
+//
+// Every result passes through the fault seam, so tests can turn any call into a short
+// transfer, EINTR, or an error without touching the engines.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace ccopy::sys {
+
+/// Owns one file descriptor and closes it when destroyed.
+class unique_fd {
+ public:
+  unique_fd() = default;
+  explicit unique_fd(int fd) : fd_(fd) {}
+  unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  unique_fd& operator=(unique_fd&& other) noexcept {
+    if (this != &other) reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+  ~unique_fd() { reset(); }
+
+  [[nodiscard]] int get() const { return fd_; }
+  [[nodiscard]] bool valid() const { return fd_ >= 0; }
+  [[nodiscard]] int release() { return std::exchange(fd_, -1); }
+  /// Closes the descriptor it holds (ignoring the result) and takes `fd`.
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+/// The operations the fault seam can intercept.
+enum class Op { open_source, create_destination, read, write, copy_range, clone, sync, close };
+
+[[nodiscard]] const char* op_name(Op op);
+
+/// A test's hook: sees every result before the engine does, and may replace it. It may turn a
+/// positive count into a smaller one (a short transfer) or any result into -errno. Called from
+/// every engine thread at once: it must be thread-safe.
+using FaultHook = long (*)(Op op, long result, void* context);
+
+/// Installs `hook` (nullptr removes it). Not for production use.
+void set_fault_hook(FaultHook hook, void* context);
+
+/// Passes an operation's result through the fault seam. Engines that do not go through the
+/// functions below (io_uring, libuv completions) call this on each completion. When the hook
+/// turns a successful open into an error, the descriptor is closed here.
+[[nodiscard]] long filter_result(Op op, long result);
+
+// Blocking calls, for the thread engines and the set-up code.
+[[nodiscard]] long open_source(const char* path);
+/// Creates `path` for writing; fails with -EEXIST if it exists.
+[[nodiscard]] long create_destination(const char* path);
+[[nodiscard]] long pread(int fd, void* buffer, std::size_t length, std::uint64_t offset);
+[[nodiscard]] long pwrite(int fd, const void* buffer, std::size_t length, std::uint64_t offset);
+[[nodiscard]] long copy_file_range(int in, std::uint64_t in_offset, int out,
+                                   std::uint64_t out_offset, std::size_t length);
+/// Makes `dst` share `src`'s extents (FICLONE): a reflink.
+[[nodiscard]] long clone_file(int dst, int src);
+[[nodiscard]] long fdatasync(int fd);
+[[nodiscard]] long close(int fd);
+
+// Set-up and measurement helpers; not timed, not fault-injected.
+/// Flushes the file system that holds `path` (syncfs).
+[[nodiscard]] long sync_filesystem(const std::string& path);
+/// Drops `path`'s pages from the page cache (POSIX_FADV_DONTNEED); the caller syncs first.
+[[nodiscard]] long evict_from_cache(const std::string& path);
+/// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit or -errno.
+[[nodiscard]] long raise_open_file_limit();
+/// The file system type of `path` ("ext4", "tmpfs"), or "unknown".
+[[nodiscard]] std::string filesystem_type(const std::string& path);
+/// Bytes available to an unprivileged user on the file system of `path`, or -errno.
+[[nodiscard]] long long available_bytes(const std::string& path);
+
+/// "No such file or directory": strerror for a positive errno value, thread-safe.
+[[nodiscard]] std::string error_text(int err);
+
+}  // namespace ccopy::sys
+
+namespace ccopy::sys {
+
+/// What getrusage(RUSAGE_SELF) says, in the units the report uses.
+struct ProcessUsage {
+  double user_seconds = 0;
+  double system_seconds = 0;
+  long voluntary_switches = 0;
+  long involuntary_switches = 0;
+};
+[[nodiscard]] ProcessUsage process_usage();
+/// The number of threads of this process now (io_uring's kernel workers included), or -errno.
+[[nodiscard]] long thread_count();
+/// Resets the peak resident set size (VmHWM) to the current one; -errno where not supported.
+[[nodiscard]] long reset_peak_rss();
+/// The peak resident set size in KiB (VmHWM), or -errno.
+[[nodiscard]] long peak_rss_kib();
+
+}  // namespace ccopy::sys
+
+namespace ccopy::sys {
+/// 0 when `path` is a directory this process can create files in, else -errno (-ENOTDIR,
+/// -ENOENT, -EACCES, -EROFS).
+[[nodiscard]] long check_writable_directory(const std::string& path);
+}  // namespace ccopy::sys
