@@ -24,7 +24,7 @@ struct RawFlags {
 };
 
 constexpr std::uint64_t kMaxFiles = 10'000'000;
-constexpr std::uint64_t kMaxSize = std::uint64_t{1} << 40;
+constexpr std::uint64_t kMaxSize = std::uint64_t{1} << 62;  // an off_t holds it
 constexpr std::uint64_t kMaxChunk = std::uint64_t{256} << 20;
 constexpr std::uint64_t kMaxInflight = 4096;
 
@@ -176,6 +176,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args, CommandLine
              "2 bad usage; 130 interrupted (SIGINT); 143 terminated (SIGTERM).");
 
   std::vector<std::string> long_names{"help"};
+  // As with Go's flag package, a flag given twice takes its last value.
+  for (CLI::Option* option : app.get_options()) option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   for (const CLI::Option* option : app.get_options())
     for (const std::string& name : option->get_lnames()) long_names.push_back(name);
   const std::vector<std::string> gnu = to_gnu_style(args, long_names);

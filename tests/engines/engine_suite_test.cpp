@@ -1,0 +1,147 @@
+// ONE suite, instantiated for EVERY engine in the registry (libuv's TEST_FS_IMPL habit): each
+// case copies a set of files and every copy must verify byte for byte.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "ccopy/engine.hpp"
+#include "ccopy/fileset.hpp"
+#include "ccopy/verify.hpp"
+#include "test_dir.hpp"
+
+namespace ccopy {
+namespace {
+
+using testing::entries_in;
+
+class EngineSuite : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const EngineInfo* info = find_engine(GetParam());
+    ASSERT_NE(info, nullptr);
+    const Availability a = info->probe();
+    if (!a.available) GTEST_SKIP() << GetParam() << " cannot run here: " << a.reason;
+    engine_ = info->make();
+    ASSERT_TRUE(dir_.ok());
+    ASSERT_FALSE(Workspace::create(dir_.path(), workspace_));
+  }
+
+  // Generates `count` files of `size` bytes, copies them, and checks every outcome and copy.
+  void copy_and_verify(std::size_t count, std::uint64_t size, const EngineOptions& options = {}) {
+    const std::vector<CopyJob> jobs = plan_jobs(workspace_, count, size);
+    ASSERT_FALSE(generate_sources(jobs, 42));
+    const CopyReport report = engine_->copy(jobs, options);
+    ASSERT_FALSE(report.first_error()) << report.first_error().message();
+    ASSERT_EQ(report.files.size(), count);
+    EXPECT_FALSE(report.cancelled);
+    for (std::size_t i = 0; i < count; ++i) {
+      EXPECT_TRUE(report.files[i].attempted) << jobs[i].source;
+      EXPECT_EQ(report.files[i].bytes, size) << jobs[i].source;
+      EXPECT_GE(report.files[i].latency_ns, 0);
+    }
+    const VerifyReport verdict = verify_copies(jobs);
+    EXPECT_TRUE(verdict.ok()) << verdict.first_error().message();
+    EXPECT_EQ(entries_in(workspace_.destination_dir()), count);
+  }
+
+  testing::TestDir dir_;
+  Workspace workspace_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_P(EngineSuite, CopiesZeroFiles) { copy_and_verify(0, 100); }
+TEST_P(EngineSuite, CopiesOneEmptyFile) { copy_and_verify(1, 0); }
+TEST_P(EngineSuite, CopiesOneByte) { copy_and_verify(1, 1); }
+TEST_P(EngineSuite, CopiesOneByteLessThanAChunk) { copy_and_verify(3, 65535); }
+TEST_P(EngineSuite, CopiesExactlyOneChunk) { copy_and_verify(3, 65536); }
+TEST_P(EngineSuite, CopiesOneByteMoreThanAChunk) { copy_and_verify(3, 65537); }
+TEST_P(EngineSuite, CopiesThreeMiBAndSevenBytes) { copy_and_verify(4, 3 * 1024 * 1024 + 7); }
+TEST_P(EngineSuite, CopiesAThousandSmallFiles) { copy_and_verify(1000, 4096); }
+
+TEST_P(EngineSuite, CopiesWithOneFileInFlight) {
+  EngineOptions options;
+  options.inflight = 1;
+  copy_and_verify(20, 100'000, options);
+}
+
+TEST_P(EngineSuite, CopiesWithOneWorker) {
+  EngineOptions options;
+  options.workers = 1;
+  copy_and_verify(20, 100'000, options);
+}
+
+TEST_P(EngineSuite, CopiesWithAnOddChunkSize) {
+  EngineOptions options;
+  options.chunk = 4097;
+  copy_and_verify(5, 50'000, options);
+}
+
+TEST_P(EngineSuite, CopiesWithFsync) {
+  EngineOptions options;
+  options.fsync = true;
+  copy_and_verify(5, 70'000, options);
+}
+
+TEST_P(EngineSuite, ReportsAMissingSourceByName) {
+  std::vector<CopyJob> jobs = plan_jobs(workspace_, 3, 1000);
+  ASSERT_FALSE(generate_sources(jobs, 1));
+  jobs[1].source += ".missing";
+  const CopyReport report = engine_->copy(jobs, {});
+  EXPECT_FALSE(report.files[0].error);
+  EXPECT_FALSE(report.files[2].error);
+  ASSERT_TRUE(report.files[1].error);
+  EXPECT_EQ(report.files[1].error.code, ENOENT);
+  EXPECT_NE(report.files[1].error.message().find(jobs[1].source), std::string::npos);
+  EXPECT_TRUE(verify_copy(jobs[0]).ok());
+  EXPECT_TRUE(verify_copy(jobs[2]).ok());
+}
+
+TEST_P(EngineSuite, RefusesToOverwriteAnExistingDestination) {
+  const std::vector<CopyJob> jobs = plan_jobs(workspace_, 2, 1000);
+  ASSERT_FALSE(generate_sources(jobs, 1));
+  ASSERT_FALSE(generate_sources({CopyJob{jobs[0].destination, "", 10}}, 2));
+  const CopyReport report = engine_->copy(jobs, {});
+  ASSERT_TRUE(report.files[0].error);
+  EXPECT_EQ(report.files[0].error.code, EEXIST);
+  EXPECT_FALSE(report.files[1].error);
+}
+
+TEST_P(EngineSuite, ReportsASourceShorterThanPlanned) {
+  std::vector<CopyJob> jobs = plan_jobs(workspace_, 1, 10'000);
+  ASSERT_FALSE(generate_sources(jobs, 1));
+  jobs[0].size = 20'000;
+  const CopyReport report = engine_->copy(jobs, {});
+  ASSERT_TRUE(report.files[0].error);
+  EXPECT_NE(report.files[0].error.message().find("ended at byte 10000"), std::string::npos)
+      << report.files[0].error.message();
+}
+
+TEST_P(EngineSuite, StopsBeforeStartingWhenCancelled) {
+  const std::vector<CopyJob> jobs = plan_jobs(workspace_, 10, 1000);
+  ASSERT_FALSE(generate_sources(jobs, 1));
+  std::atomic<bool> cancel{true};
+  EngineOptions options;
+  options.cancel = &cancel;
+  const CopyReport report = engine_->copy(jobs, options);
+  EXPECT_TRUE(report.cancelled);
+  for (const FileOutcome& file : report.files) EXPECT_FALSE(file.attempted && !file.error);
+}
+
+TEST_P(EngineSuite, DescribesItsConcurrency) {
+  EngineOptions options;
+  const std::string text = engine_->describe(options, 50);
+  EXPECT_FALSE(text.empty());
+  EXPECT_EQ(engine_->name(), GetParam());
+}
+
+std::vector<std::string> every_engine() {
+  std::vector<std::string> names;
+  for (const EngineInfo& info : engine_registry()) names.emplace_back(info.name);
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(Every, EngineSuite, ::testing::ValuesIn(every_engine()),
+                         [](const auto& param_info) { return param_info.param; });
+
+}  // namespace
+}  // namespace ccopy

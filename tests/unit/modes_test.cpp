@@ -1,0 +1,50 @@
+#include <gtest/gtest.h>
+
+#include "ccopy/benchmark.hpp"
+
+namespace ccopy {
+namespace {
+
+std::vector<std::string> labels(const std::vector<EngineChoice>& engines) {
+  std::vector<std::string> out;
+  for (const EngineChoice& e : engines) out.push_back(e.label);
+  return out;
+}
+
+TEST(Modes, BothMeansTheOriginalsTwoDesigns) {
+  std::vector<EngineChoice> engines;
+  std::vector<std::string> notes;
+  ASSERT_FALSE(resolve_modes("both", engines, notes));
+  ASSERT_EQ(engines.size(), 2u);
+  EXPECT_EQ(engines[0].label, "xev");
+  EXPECT_EQ(engines[1].label, "goroutine");
+  EXPECT_EQ(engines[1].engine, "threads");
+}
+
+TEST(Modes, ListsKeepTheirOrderAndDropRepeats) {
+  std::vector<EngineChoice> engines;
+  std::vector<std::string> notes;
+  ASSERT_FALSE(resolve_modes("threads,goroutine,threads", engines, notes));
+  EXPECT_EQ(labels(engines), (std::vector<std::string>{"threads", "goroutine"}));
+}
+
+TEST(Modes, AllHoldsEveryRegisteredEngineThatCanRun) {
+  std::vector<EngineChoice> engines;
+  std::vector<std::string> notes;
+  ASSERT_FALSE(resolve_modes("all", engines, notes));
+  std::size_t runnable = 0;
+  for (const EngineInfo& info : engine_registry()) runnable += info.probe().available ? 1u : 0u;
+  EXPECT_EQ(engines.size(), runnable);
+  EXPECT_EQ(engines.size() + notes.size(), engine_registry().size());
+}
+
+TEST(Modes, UnknownNamesAreRefusedWithTheKnownOnes) {
+  const Error e = check_mode_names("xev,turbo");
+  ASSERT_TRUE(e);
+  EXPECT_NE(e.message().find("unknown mode 'turbo'"), std::string::npos);
+  EXPECT_NE(e.message().find("goroutine"), std::string::npos);
+  EXPECT_FALSE(check_mode_names("xev,goroutine,both,all,uring,threads"));
+}
+
+}  // namespace
+}  // namespace ccopy

@@ -1,0 +1,135 @@
+// The flag parser: both spellings of every flag, defaults, and each kind of bad usage.
+#include <gtest/gtest.h>
+
+#include "options.hpp"
+
+namespace ccopy::cli {
+namespace {
+
+ParseResult parse(std::vector<std::string> args, CommandLine& out) {
+  return parse_command_line(args, out);
+}
+
+TEST(Options, DefaultsAreTheOriginals) {
+  CommandLine c;
+  ASSERT_EQ(parse({}, c).kind, ParseResult::Kind::run);
+  ASSERT_EQ(c.config.scenarios.size(), 1u);
+  EXPECT_EQ(c.config.scenarios[0].files, 50u);
+  EXPECT_EQ(c.config.scenarios[0].size, 1048576u);
+  EXPECT_EQ(c.config.mode, "both");
+  EXPECT_EQ(c.config.options.workers, 0u);
+  EXPECT_EQ(c.config.options.inflight, 16u);
+  EXPECT_EQ(c.config.options.chunk, 65536u);
+  EXPECT_FALSE(c.config.keep);
+  EXPECT_EQ(c.config.runs, 5u);
+  EXPECT_EQ(c.config.warmup, 1u);
+}
+
+struct Spelling {
+  std::vector<std::string> args;
+};
+void PrintTo(const Spelling& s, std::ostream* os) {
+  for (const std::string& a : s.args) *os << a << ' ';
+}
+
+class EverySpelling : public ::testing::TestWithParam<Spelling> {};
+
+TEST_P(EverySpelling, SetsTheSameValues) {
+  CommandLine c;
+  const ParseResult r = parse(GetParam().args, c);
+  ASSERT_EQ(r.kind, ParseResult::Kind::run) << r.text;
+  EXPECT_EQ(c.config.scenarios[0].files, 10u);
+  EXPECT_EQ(c.config.scenarios[0].size, 4096u);
+  EXPECT_EQ(c.config.mode, "xev");
+  EXPECT_EQ(c.config.options.workers, 3u);
+  EXPECT_EQ(c.config.options.inflight, 4u);
+  EXPECT_EQ(c.config.options.chunk, 8192u);
+  EXPECT_EQ(c.config.directory, "/dev/shm");
+  EXPECT_TRUE(c.config.keep);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Flags, EverySpelling,
+    ::testing::Values(
+        Spelling{{"-files", "10", "-size", "4K", "-mode", "xev", "-workers", "3", "-inflight", "4",
+                  "-chunk", "8K", "-dir", "/dev/shm", "-keep"}},
+        Spelling{{"-files=10", "-size=4K", "-mode=xev", "-workers=3", "-inflight=4", "-chunk=8K",
+                  "-dir=/dev/shm", "-keep"}},
+        Spelling{{"--files", "10", "--size", "4K", "--mode", "xev", "--workers", "3", "--inflight",
+                  "4", "--chunk", "8K", "--dir", "/dev/shm", "--keep"}},
+        Spelling{{"--files=10", "--size=4096", "--mode=xev", "--workers=3", "--inflight=4",
+                  "--chunk=8192", "--dir=/dev/shm", "--keep"}}));
+
+TEST(Options, HelpInEitherSpellingShowsEveryFlag) {
+  for (const char* flag : {"-h", "--help", "-help"}) {
+    CommandLine c;
+    const ParseResult r = parse({flag}, c);
+    ASSERT_EQ(r.kind, ParseResult::Kind::exit_with_text) << flag;
+    for (const char* name : {"--files", "--size", "--mode", "--workers", "--keep", "--dir",
+                             "--inflight", "--chunk", "--runs", "--warmup"})
+      EXPECT_NE(r.text.find(name), std::string::npos) << name;
+  }
+}
+
+struct BadUsage {
+  std::vector<std::string> args;
+  std::string message;
+};
+void PrintTo(const BadUsage& b, std::ostream* os) {
+  for (const std::string& a : b.args) *os << a << ' ';
+}
+
+class EveryBadUsage : public ::testing::TestWithParam<BadUsage> {};
+
+TEST_P(EveryBadUsage, IsAUsageErrorThatSaysWhy) {
+  CommandLine c;
+  const ParseResult r = parse(GetParam().args, c);
+  ASSERT_EQ(r.kind, ParseResult::Kind::usage_error);
+  EXPECT_NE(r.text.find(GetParam().message), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find('\n'), std::string::npos) << "one line: " << r.text;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Flags, EveryBadUsage,
+    ::testing::Values(BadUsage{{"-bogus"}, "bogus"}, BadUsage{{"--bogus=1"}, "bogus"},
+                      BadUsage{{"-mode", "fast"}, "unknown mode 'fast'"},
+                      BadUsage{{"-files", "ten"}, "-files: 'ten' is not a whole number"},
+                      BadUsage{{"-files", "-5"}, "-files"},
+                      BadUsage{{"-files=-5"}, "-files: '-5' is negative"},
+                      BadUsage{{"-files", "0"}, "-files: 0 is out of range"},
+                      BadUsage{{"-size", "12Q"}, "-size: unknown unit 'Q'"},
+                      BadUsage{{"-size=-1"}, "-size: '-1' is negative"},
+                      BadUsage{{"-workers", "x"}, "-workers"},
+                      BadUsage{{"-inflight", "0"}, "-inflight: 0 is out of range"},
+                      BadUsage{{"-chunk", "0"}, "-chunk: 0 is out of range"},
+                      BadUsage{{"-chunk", "1T"}, "-chunk: 1T is out of range"},
+                      BadUsage{{"-runs", "0"}, "-runs: 0 is out of range"},
+                      BadUsage{{"-files", "10", "-size", "4611686018427387904"}, "overflows"},
+                      BadUsage{{"-files", "10000001"}, "-files: 10000001 is out of range"},
+                      BadUsage{{"-mode", "xev,,goroutine"}, "empty name"},
+                      BadUsage{{"-files"}, "files"}, BadUsage{{"stray"}, "stray"}));
+
+TEST(ToGnuStyle, RewritesOnlyKnownLongNames) {
+  const std::vector<std::string> names{"files", "keep"};
+  const auto out = to_gnu_style({"-files=3", "-keep", "-x", "--files", "-5", "-bogus"}, names);
+  const std::vector<std::string> expected{"--files=3", "--keep", "-x", "--files", "-5", "-bogus"};
+  EXPECT_EQ(out, expected);
+}
+
+TEST(Options, ALaterValueReplacesAnEarlierOne) {
+  CommandLine c;
+  ASSERT_EQ(parse({"-files", "3", "--files=4"}, c).kind, ParseResult::Kind::run);
+  EXPECT_EQ(c.config.scenarios[0].files, 4u);
+}
+
+TEST(Options, ListsMakeACrossProductOfScenarios) {
+  CommandLine c;
+  ASSERT_EQ(parse({"-files", "100,1000", "-size", "4K,64K"}, c).kind, ParseResult::Kind::run);
+  ASSERT_EQ(c.config.scenarios.size(), 4u);
+  EXPECT_EQ(c.config.scenarios[0].name(), "100x4K");
+  EXPECT_EQ(c.config.scenarios[1].name(), "100x64K");
+  EXPECT_EQ(c.config.scenarios[3].name(), "1000x64K");
+}
+
+}  // namespace
+}  // namespace ccopy::cli
