@@ -81,7 +81,8 @@ Error copy_ranges(int src, int dst, const CopyJob& job, std::uint64_t& bytes, Ru
       return {};
     if (cancel != nullptr && cancel->load(std::memory_order_relaxed))
       return Error::from_errno(ECANCELED, "copy " + job.source);
-    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kRangeStep, job.size - bytes));
+    const auto want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kRangeStep, job.size - bytes));
     const long n = sys::copy_file_range(src, bytes, dst, bytes, want);
     if (retry(n)) continue;
     if (n == -ENOSYS) g_copy_range_missing.store(true);
@@ -119,25 +120,34 @@ Error kernel_transfer(int src, int dst, const CopyJob& job, std::uint64_t& bytes
 
 std::string errno_name(int err) {
   switch (err) {
-    case EXDEV: return "EXDEV";
-    case ENOSYS: return "ENOSYS";
-    case EOPNOTSUPP: return "EOPNOTSUPP";
-    case EINVAL: return "EINVAL";
-    case ENOTTY: return "ENOTTY";
-    case EPERM: return "EPERM";
-    default: return fmt::format("errno {}", err);
+    case EXDEV:
+      return "EXDEV";
+    case ENOSYS:
+      return "ENOSYS";
+    case EOPNOTSUPP:
+      return "EOPNOTSUPP";
+    case EINVAL:
+      return "EINVAL";
+    case ENOTTY:
+      return "ENOTTY";
+    case EPERM:
+      return "EPERM";
+    default:
+      return fmt::format("errno {}", err);
   }
 }
 
 void add_fallback_notes(const RunFallbacks& run, CopyReport& report) {
   if (const int err = run.clone_refused.load(); err != 0)
-    report.notes.push_back(fmt::format("FICLONE refused ({}, {}): no reflinks, the bytes were copied",
-                                       errno_name(err), sys::error_text(err)));
+    report.notes.push_back(
+        fmt::format("FICLONE refused ({}, {}): no reflinks, the bytes were copied", errno_name(err),
+                    sys::error_text(err)));
   if (const int err = run.copy_range_refused.load(); err != 0)
     report.notes.push_back(fmt::format("copy_file_range refused ({}, {}): fell back to read/write",
                                        errno_name(err), sys::error_text(err)));
   else if (g_copy_range_missing.load())
-    report.notes.push_back("copy_file_range is missing from this kernel (ENOSYS): copied with read/write");
+    report.notes.push_back(
+        "copy_file_range is missing from this kernel (ENOSYS): copied with read/write");
 }
 
 class KernelEngine final : public Engine {
@@ -158,14 +168,16 @@ class KernelEngine final : public Engine {
     const std::size_t wanted =
         options.workers == 0 ? jobs.size() : std::min<std::size_t>(options.workers, jobs.size());
     const auto threads = static_cast<unsigned>(std::min<std::size_t>(wanted, 1u << 20));
-    const PoolReport pool = run_on_threads(jobs.size(), threads, options.cancel, [&](std::size_t i) {
-      report.files[i] = copy_one_file(
-          jobs[i], options, [&](int src, int dst, const CopyJob& job, std::uint64_t& bytes) {
-            return kernel_transfer(src, dst, job, bytes, options, run);
-          });
-    });
+    const PoolReport pool =
+        run_on_threads(jobs.size(), threads, options.cancel, [&](std::size_t i) {
+          report.files[i] = copy_one_file(
+              jobs[i], options, [&](int src, int dst, const CopyJob& job, std::uint64_t& bytes) {
+                return kernel_transfer(src, dst, job, bytes, options, run);
+              });
+        });
     if (pool.refused)
-      report.notes.push_back(fmt::format("the system refused a thread: {}", pool.refused.message()));
+      report.notes.push_back(
+          fmt::format("the system refused a thread: {}", pool.refused.message()));
     add_fallback_notes(run, report);
     finish_report(report, options.cancel);
     return report;

@@ -12,9 +12,8 @@
 // (read then and never again). `-pool N` sets that variable before the first use; a later run
 // that asks for another size keeps the running pool and says so in a note.
 #include <fcntl.h>
-#include <uv.h>
-
 #include <fmt/format.h>
+#include <uv.h>
 
 #include <algorithm>
 #include <atomic>
@@ -188,9 +187,10 @@ class Loop {
   void submit_open(Request& request) {
     const CopyJob& job = jobs_[request.slot->job];
     if (request.source_side) {
-      (void)submitted(request,
-                      uv_fs_open(&loop_, &request.fs, job.source.c_str(), O_RDONLY | O_CLOEXEC, 0, on_done),
-                      "open", job.source);
+      (void)submitted(
+          request,
+          uv_fs_open(&loop_, &request.fs, job.source.c_str(), O_RDONLY | O_CLOEXEC, 0, on_done),
+          "open", job.source);
     } else {
       (void)submitted(request,
                       uv_fs_open(&loop_, &request.fs, job.destination.c_str(),
@@ -205,18 +205,21 @@ class Loop {
     const uv_buf_t buf = uv_buf_init(
         slot.buffer, static_cast<unsigned>(std::min<std::uint64_t>(options_.chunk, left)));
     Request& r = slot.source_request;
-    if (!submitted(r, uv_fs_read(&loop_, &r.fs, slot.source, &buf, 1, static_cast<std::int64_t>(slot.copied), on_done),
+    if (!submitted(r,
+                   uv_fs_read(&loop_, &r.fs, slot.source, &buf, 1,
+                              static_cast<std::int64_t>(slot.copied), on_done),
                    "read", job.source))
       close_all(slot);
   }
 
   void submit_write(Slot& slot) {
     const CopyJob& job = jobs_[slot.job];
-    const uv_buf_t buf = uv_buf_init(slot.buffer + slot.chunk_done, slot.chunk_len - slot.chunk_done);
+    const uv_buf_t buf =
+        uv_buf_init(slot.buffer + slot.chunk_done, slot.chunk_len - slot.chunk_done);
     Request& r = slot.destination_request;
     const auto offset = static_cast<std::int64_t>(slot.copied + slot.chunk_done);
-    if (!submitted(r, uv_fs_write(&loop_, &r.fs, slot.destination, &buf, 1, offset, on_done), "write",
-                   job.destination))
+    if (!submitted(r, uv_fs_write(&loop_, &r.fs, slot.destination, &buf, 1, offset, on_done),
+                   "write", job.destination))
       close_all(slot);
   }
 
@@ -235,22 +238,29 @@ class Loop {
     uv_file& fd = request.source_side ? slot.source : slot.destination;
     const uv_file closing = std::exchange(fd, -1);
     const std::string& path = request.source_side ? job.source : job.destination;
-    if (submitted(request, uv_fs_close(&loop_, &request.fs, closing, on_done), "close", path)) return;
+    if (submitted(request, uv_fs_close(&loop_, &request.fs, closing, on_done), "close", path))
+      return;
     if (const long rc = sys::close(closing); rc < 0) fail(slot, rc, "close", path);
   }
 
   // Records the first error of a file; later ones are consequences of it.
   static void fail(Slot& slot, long res, const char* what, const std::string& path) {
-    if (!slot.error) slot.error = Error::from_errno(static_cast<int>(-res), fmt::format("{} {}", what, path));
+    if (!slot.error)
+      slot.error = Error::from_errno(static_cast<int>(-res), fmt::format("{} {}", what, path));
   }
 
   static sys::Op op_of(const Request& request) {
     switch (request.fs.fs_type) {
-      case UV_FS_OPEN: return request.source_side ? sys::Op::open_source : sys::Op::create_destination;
-      case UV_FS_READ: return sys::Op::read;
-      case UV_FS_WRITE: return sys::Op::write;
-      case UV_FS_FDATASYNC: return sys::Op::sync;
-      default: return sys::Op::close;
+      case UV_FS_OPEN:
+        return request.source_side ? sys::Op::open_source : sys::Op::create_destination;
+      case UV_FS_READ:
+        return sys::Op::read;
+      case UV_FS_WRITE:
+        return sys::Op::write;
+      case UV_FS_FDATASYNC:
+        return sys::Op::sync;
+      default:
+        return sys::Op::close;
     }
   }
 
@@ -263,7 +273,8 @@ class Loop {
     const bool again = res == -EAGAIN || res == -EINTR;
     const CopyJob& job = jobs_[slot.job];
     switch (type) {
-      case UV_FS_OPEN: return opened(request, res, again);
+      case UV_FS_OPEN:
+        return opened(request, res, again);
       case UV_FS_READ:
         if (again) return submit_read(slot);
         if (res < 0) return fail(slot, res, "read", job.source), close_all(slot);
@@ -278,7 +289,8 @@ class Loop {
         return submit_write(slot);
       case UV_FS_WRITE:
         if (again) return submit_write(slot);
-        if (res <= 0) return fail(slot, res == 0 ? -EIO : res, "write", job.destination), close_all(slot);
+        if (res <= 0)
+          return fail(slot, res == 0 ? -EIO : res, "write", job.destination), close_all(slot);
         slot.chunk_done += static_cast<std::uint32_t>(res);
         if (slot.chunk_done < slot.chunk_len) return submit_write(slot);
         slot.copied += slot.chunk_len;
@@ -353,7 +365,8 @@ class UvEngine final : public Engine {
   std::string_view name() const override { return "uv"; }
 
   std::string describe(const EngineOptions& options, std::size_t file_count) const override {
-    const std::size_t inflight = std::max<std::size_t>(1, std::min<std::size_t>(options.inflight, file_count));
+    const std::size_t inflight =
+        std::max<std::size_t>(1, std::min<std::size_t>(options.inflight, file_count));
     const unsigned pool = pool_in_use(options.pool);
     return fmt::format("libuv event loop, {}-thread pool, {} file{} in flight", pool, inflight,
                        inflight == 1 ? "" : "s");
@@ -363,10 +376,10 @@ class UvEngine final : public Engine {
     CopyReport report = empty_report(jobs.size());
     const unsigned pool = start_pool(options.pool);
     if (options.pool != 0 && options.pool != pool)
-      report.notes.push_back(fmt::format(
-          "libuv's thread pool already runs {} threads in this process (libuv reads "
-          "UV_THREADPOOL_SIZE once): -pool {} could not change it",
-          pool, options.pool));
+      report.notes.push_back(
+          fmt::format("libuv's thread pool already runs {} threads in this process (libuv reads "
+                      "UV_THREADPOOL_SIZE once): -pool {} could not change it",
+                      pool, options.pool));
     if (jobs.empty()) return report;
     Loop loop(jobs, options, report);
     if (Error e = loop.setup()) {
