@@ -1,12 +1,13 @@
 // The original's "xev" design, word for word: one event loop dispatches the I/O, libuv's thread
 // pool runs the blocking file operations (uv_fs_open, uv_fs_read, uv_fs_write, uv_fs_close),
 // and their completions come back to the loop as callbacks. At most `inflight` files are in
-// progress, each with one buffer from a pool sized by `inflight`, not by the number of files.
+// progress, each with two buffers from a pool sized by `inflight`, not by the number of files.
 //
-// Per file: the source open and the destination open go to the pool together; then read and
-// write alternate, short transfers resume with what remains, and -EAGAIN and -EINTR are
-// resubmitted; the source is closed as soon as its last chunk is read, alongside the last
-// write. Every result passes through sys::filter_result, so the fault seam covers this engine.
+// Per file: the source open and the destination open go to the pool together; then the next
+// chunk is read while the last one is written (two buffers per file), short transfers resume
+// with what remains, and -EAGAIN and -EINTR are resubmitted; the source is closed as soon as its
+// last chunk is read, alongside the last write. Every result passes through
+// sys::filter_result, so the fault seam covers this engine.
 //
 // libuv's pool is one per process, started at its first use with UV_THREADPOOL_SIZE threads
 // (read then and never again). `-pool N` sets that variable before the first use; a later run
@@ -72,27 +73,43 @@ struct Slot;
 
 // One libuv request and the slot it works for. A slot has two: the source side (open, read,
 // close the source) and the destination side (create, write, fdatasync, close the destination),
-// so that the two opens, and the last write and the source's close, run side by side.
+// so that the two opens, a read and the previous chunk's write, and the last write and the
+// source's close, run side by side.
 struct Request {
   uv_fs_t fs{};
   Slot* slot = nullptr;
   bool source_side = false;
+  bool busy = false;
 };
 
-// The state of one file in progress; the loop owns every slot.
+// A buffer's worth of the file: `length` bytes read from `offset`, of which `written` are
+// written.
+struct Chunk {
+  char* buffer = nullptr;
+  std::uint64_t offset = 0;
+  std::uint32_t length = 0;
+  std::uint32_t written = 0;
+};
+
+// The state of one file in progress; the loop owns every slot. Each slot has two buffers, so
+// that the next chunk is read while the last one is written; chunks are written in the order
+// they were read (`head` is the oldest of the `filled` ones).
 struct Slot {
   Request source_request;
   Request destination_request;
+  Chunk chunks[2];
+  unsigned head = 0;
+  unsigned filled = 0;
   std::size_t job = 0;
   uv_file source = -1;
   uv_file destination = -1;
-  char* buffer = nullptr;
-  std::uint64_t copied = 0;      // bytes read and fully written
-  std::uint32_t chunk_len = 0;   // bytes in the buffer waiting to be written
-  std::uint32_t chunk_done = 0;  // of those, bytes already written
-  unsigned pending = 0;          // requests submitted and not yet completed
+  std::uint64_t read_offset = 0;  // the next byte to read
+  std::uint64_t copied = 0;       // bytes whose chunk is fully written
+  bool data_done = false;         // every byte written: fdatasync and close remain
   std::int64_t started_ns = 0;
   Error error;
+
+  [[nodiscard]] bool idle() const { return !source_request.busy && !destination_request.busy; }
 };
 
 class Loop {
@@ -113,13 +130,14 @@ class Loop {
     loop_ready_ = true;
     loop_.data = this;
     void* memory = nullptr;
-    if (::posix_memalign(&memory, 4096, options_.chunk * slot_count_) != 0)
+    if (::posix_memalign(&memory, 4096, options_.chunk * 2 * slot_count_) != 0)
       return Error::from_errno(ENOMEM, "allocate libuv buffers");
     buffers_ = static_cast<char*>(memory);
     slots_ = std::make_unique<Slot[]>(slot_count_);
     for (std::size_t i = 0; i < slot_count_; ++i) {
       Slot& slot = slots_[i];
-      slot.buffer = buffers_ + i * options_.chunk;
+      slot.chunks[0].buffer = buffers_ + 2 * i * options_.chunk;
+      slot.chunks[1].buffer = slot.chunks[0].buffer + options_.chunk;
       slot.source_request.slot = slot.destination_request.slot = &slot;
       slot.source_request.source_side = true;
       slot.source_request.fs.data = &slot.source_request;
@@ -156,15 +174,15 @@ class Loop {
   void start(Slot& slot, std::size_t job) {
     slot.job = job;
     slot.source = slot.destination = -1;
-    slot.copied = 0;
-    slot.chunk_len = slot.chunk_done = 0;
-    slot.pending = 0;
+    slot.head = slot.filled = 0;
+    slot.read_offset = slot.copied = 0;
+    slot.data_done = false;
     slot.error = {};
     slot.started_ns = now_ns();
     report_.files[job].attempted = true;
     submit_open(slot.source_request);
     submit_open(slot.destination_request);
-    if (slot.pending == 0) retire(slot);  // libuv refused both opens
+    if (slot.idle()) retire(slot);  // libuv refused both opens
   }
 
   static void on_done(uv_fs_t* fs) {
@@ -172,62 +190,59 @@ class Loop {
     static_cast<Loop*>(fs->loop->data)->complete(*request);
   }
 
-  // A request libuv refused at once (it could not allocate) fails its file as a completion
-  // would, and is not counted as pending.
-  bool submitted(Request& request, int rc, const char* what, const std::string& path) {
+  // Counts a submitted request as busy. One libuv refused at once (it could not allocate)
+  // fails its file as a failed completion would.
+  void submitted(Request& request, int rc, const char* what, const std::string& path) {
     if (rc >= 0) {
-      ++request.slot->pending;
-      return true;
+      request.busy = true;
+      return;
     }
     uv_fs_req_cleanup(&request.fs);
     fail(*request.slot, rc, what, path);
-    return false;
   }
 
   void submit_open(Request& request) {
     const CopyJob& job = jobs_[request.slot->job];
     if (request.source_side) {
-      (void)submitted(
+      submitted(
           request,
           uv_fs_open(&loop_, &request.fs, job.source.c_str(), O_RDONLY | O_CLOEXEC, 0, on_done),
           "open", job.source);
     } else {
-      (void)submitted(request,
-                      uv_fs_open(&loop_, &request.fs, job.destination.c_str(),
-                                 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644, on_done),
-                      "create", job.destination);
+      submitted(request,
+                uv_fs_open(&loop_, &request.fs, job.destination.c_str(),
+                           O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644, on_done),
+                "create", job.destination);
     }
   }
 
   void submit_read(Slot& slot) {
     const CopyJob& job = jobs_[slot.job];
-    const std::uint64_t left = job.size - slot.copied;
-    const uv_buf_t buf = uv_buf_init(
-        slot.buffer, static_cast<unsigned>(std::min<std::uint64_t>(options_.chunk, left)));
+    Chunk& chunk = slot.chunks[(slot.head + slot.filled) % 2];
+    const uv_buf_t buf =
+        uv_buf_init(chunk.buffer, static_cast<unsigned>(std::min<std::uint64_t>(
+                                      options_.chunk, job.size - slot.read_offset)));
     Request& r = slot.source_request;
-    if (!submitted(r,
-                   uv_fs_read(&loop_, &r.fs, slot.source, &buf, 1,
-                              static_cast<std::int64_t>(slot.copied), on_done),
-                   "read", job.source))
-      close_all(slot);
+    submitted(r,
+              uv_fs_read(&loop_, &r.fs, slot.source, &buf, 1,
+                         static_cast<std::int64_t>(slot.read_offset), on_done),
+              "read", job.source);
   }
 
   void submit_write(Slot& slot) {
-    const CopyJob& job = jobs_[slot.job];
-    const uv_buf_t buf =
-        uv_buf_init(slot.buffer + slot.chunk_done, slot.chunk_len - slot.chunk_done);
+    const Chunk& chunk = slot.chunks[slot.head];
+    const uv_buf_t buf = uv_buf_init(chunk.buffer + chunk.written, chunk.length - chunk.written);
     Request& r = slot.destination_request;
-    const auto offset = static_cast<std::int64_t>(slot.copied + slot.chunk_done);
-    if (!submitted(r, uv_fs_write(&loop_, &r.fs, slot.destination, &buf, 1, offset, on_done),
-                   "write", job.destination))
-      close_all(slot);
+    submitted(r,
+              uv_fs_write(&loop_, &r.fs, slot.destination, &buf, 1,
+                          static_cast<std::int64_t>(chunk.offset + chunk.written), on_done),
+              "write", jobs_[slot.job].destination);
   }
 
   void submit_sync(Slot& slot) {
     Request& r = slot.destination_request;
-    if (!submitted(r, uv_fs_fdatasync(&loop_, &r.fs, slot.destination, on_done), "fdatasync",
-                   jobs_[slot.job].destination))
-      close_all(slot);
+    submitted(r, uv_fs_fdatasync(&loop_, &r.fs, slot.destination, on_done), "fdatasync",
+              jobs_[slot.job].destination);
   }
 
   // Closes one end. The descriptor is forgotten at once, so no path closes it twice; when
@@ -235,12 +250,11 @@ class Loop {
   void submit_close(Request& request) {
     Slot& slot = *request.slot;
     const CopyJob& job = jobs_[slot.job];
-    uv_file& fd = request.source_side ? slot.source : slot.destination;
-    const uv_file closing = std::exchange(fd, -1);
+    const uv_file closing = std::exchange(request.source_side ? slot.source : slot.destination, -1);
     const std::string& path = request.source_side ? job.source : job.destination;
-    if (submitted(request, uv_fs_close(&loop_, &request.fs, closing, on_done), "close", path))
-      return;
-    if (const long rc = sys::close(closing); rc < 0) fail(slot, rc, "close", path);
+    const int rc = uv_fs_close(&loop_, &request.fs, closing, on_done);
+    submitted(request, rc, "close", path);
+    if (rc < 0) (void)sys::close(closing);
   }
 
   // Records the first error of a file; later ones are consequences of it.
@@ -269,73 +283,100 @@ class Loop {
     const uv_fs_type type = request.fs.fs_type;
     const long res = sys::filter_result(op_of(request), static_cast<long>(request.fs.result));
     uv_fs_req_cleanup(&request.fs);
-    --slot.pending;
+    request.busy = false;
     const bool again = res == -EAGAIN || res == -EINTR;
     const CopyJob& job = jobs_[slot.job];
     switch (type) {
       case UV_FS_OPEN:
-        return opened(request, res, again);
-      case UV_FS_READ:
-        if (again) return submit_read(slot);
-        if (res < 0) return fail(slot, res, "read", job.source), close_all(slot);
-        if (res == 0) {
-          if (!slot.error) slot.error = source_ended_early(job, slot.copied);
-          return close_all(slot);
+        if (again) {
+          submit_open(request);
+        } else if (res < 0) {
+          fail(slot, res, request.source_side ? "open" : "create",
+               request.source_side ? job.source : job.destination);
+        } else {
+          (request.source_side ? slot.source : slot.destination) = static_cast<uv_file>(res);
         }
-        slot.chunk_len = static_cast<std::uint32_t>(res);
-        slot.chunk_done = 0;
-        // The last chunk is in the buffer: the source can close while it is written.
-        if (slot.copied + slot.chunk_len >= job.size) submit_close(slot.source_request);
-        return submit_write(slot);
+        if (!slot.error && cancelled()) fail(slot, -ECANCELED, "copy", job.source);
+        break;
+      case UV_FS_READ:
+        if (again) {
+          submit_read(slot);
+        } else if (res < 0) {
+          fail(slot, res, "read", job.source);
+        } else if (res == 0) {
+          if (!slot.error) slot.error = source_ended_early(job, slot.read_offset);
+        } else {
+          Chunk& chunk = slot.chunks[(slot.head + slot.filled) % 2];
+          chunk.offset = slot.read_offset;
+          chunk.length = static_cast<std::uint32_t>(res);
+          chunk.written = 0;
+          ++slot.filled;
+          slot.read_offset += static_cast<std::uint64_t>(res);
+        }
+        break;
       case UV_FS_WRITE:
-        if (again) return submit_write(slot);
-        if (res <= 0)
-          return fail(slot, res == 0 ? -EIO : res, "write", job.destination), close_all(slot);
-        slot.chunk_done += static_cast<std::uint32_t>(res);
-        if (slot.chunk_done < slot.chunk_len) return submit_write(slot);
-        slot.copied += slot.chunk_len;
-        if (slot.copied >= job.size) return finish_data(slot);
-        if (cancelled()) return fail(slot, -ECANCELED, "copy", job.source), close_all(slot);
-        return submit_read(slot);
+        if (again) {
+          submit_write(slot);
+        } else if (res <= 0) {
+          fail(slot, res == 0 ? -EIO : res, "write", job.destination);
+        } else {
+          Chunk& chunk = slot.chunks[slot.head];
+          chunk.written += static_cast<std::uint32_t>(res);
+          if (chunk.written < chunk.length) break;  // a short write: the rest goes next
+          slot.copied += chunk.length;
+          slot.head = (slot.head + 1) % 2;
+          --slot.filled;
+          if (slot.copied < job.size && cancelled()) fail(slot, -ECANCELED, "copy", job.source);
+        }
+        break;
       case UV_FS_FDATASYNC:
-        if (again) return submit_sync(slot);
-        if (res < 0) fail(slot, res, "fdatasync", job.destination);
-        return close_all(slot);
+        if (again) {
+          submit_sync(slot);
+        } else if (res < 0) {
+          fail(slot, res, "fdatasync", job.destination);
+        }
+        break;
       default:
         // A close is never retried: on Linux the descriptor is gone whatever the result.
         if (res < 0) fail(slot, res, "close", request.source_side ? job.source : job.destination);
-        if (slot.pending == 0) retire(slot);
-        return;
+        break;
     }
+    advance(slot);
   }
 
-  void opened(Request& request, long res, bool again) {
-    Slot& slot = *request.slot;
+  // Starts whatever the file can do next, given what is idle: the next write, the next read
+  // into a free buffer, the source's close after its last read, then fdatasync and the
+  // destination's close. After an error, waits for what is in flight and closes both ends.
+  void advance(Slot& slot) {
     const CopyJob& job = jobs_[slot.job];
-    if (again) {
-      submit_open(request);
-    } else if (res < 0) {
-      fail(slot, res, request.source_side ? "open" : "create",
-           request.source_side ? job.source : job.destination);
+    Request& reader = slot.source_request;
+    Request& writer = slot.destination_request;
+    if (slot.error) {
+      if (!reader.busy && slot.source >= 0) submit_close(reader);
+      if (!writer.busy && slot.destination >= 0) submit_close(writer);
     } else {
-      (request.source_side ? slot.source : slot.destination) = static_cast<uv_file>(res);
+      // An end whose descriptor is -1 and whose request is idle is not open yet or closed
+      // already; the other end goes on meanwhile (a read may start before the create ends).
+      if (!writer.busy && slot.destination >= 0 && slot.filled > 0) submit_write(slot);
+      if (!reader.busy && slot.source >= 0) {
+        if (slot.read_offset < job.size) {
+          if (slot.filled < 2) submit_read(slot);
+        } else {
+          submit_close(reader);  // the last chunk is read: the source can go
+        }
+      }
+      if (!writer.busy && slot.destination >= 0 && slot.copied >= job.size) {
+        if (options_.fsync && !slot.data_done) {
+          slot.data_done = true;
+          submit_sync(slot);
+        } else {
+          submit_close(writer);
+        }
+      }
+      // A request libuv refused at once set an error: close what is idle now.
+      if (slot.error) return advance(slot);
     }
-    if (slot.pending > 0) return;  // the other open is still on its way
-    if (!slot.error && cancelled()) fail(slot, -ECANCELED, "copy", job.source);
-    if (slot.error) return close_all(slot);
-    if (job.size == 0) return finish_data(slot);
-    submit_read(slot);
-  }
-
-  void finish_data(Slot& slot) {
-    if (options_.fsync) return submit_sync(slot);
-    close_all(slot);
-  }
-
-  void close_all(Slot& slot) {
-    if (slot.source >= 0) submit_close(slot.source_request);
-    if (slot.destination >= 0) submit_close(slot.destination_request);
-    if (slot.pending == 0) retire(slot);
+    if (slot.idle() && slot.source < 0 && slot.destination < 0) retire(slot);
   }
 
   void retire(Slot& slot) {
