@@ -43,6 +43,11 @@ bool contains(const std::vector<EngineChoice>& engines, std::string_view label) 
                      [&](const EngineChoice& c) { return c.label == label; });
 }
 
+bool runs_engine(const std::vector<EngineChoice>& engines, std::string_view engine) {
+  return std::any_of(engines.begin(), engines.end(),
+                     [&](const EngineChoice& c) { return c.engine == engine; });
+}
+
 // Adds one name (not a list) to `engines`.
 Error add_mode(std::string_view name, std::vector<EngineChoice>& engines,
                std::vector<std::string>& notes) {
@@ -50,9 +55,10 @@ Error add_mode(std::string_view name, std::vector<EngineChoice>& engines,
     if (Error e = add_mode("xev", engines, notes)) return e;
     return add_mode("goroutine", engines, notes);
   }
+  // `all` adds every engine not chosen yet under any name: "xev,all" runs io_uring once.
   if (name == "all") {
     for (const EngineInfo& info : engine_registry()) {
-      if (contains(engines, info.name)) continue;
+      if (runs_engine(engines, info.name)) continue;
       const Availability a = info.probe();
       if (!a.available) {
         notes.push_back(fmt::format("skipping {}: {}", info.name, a.reason));

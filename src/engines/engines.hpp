@@ -10,6 +10,8 @@ namespace ccopy::engines {
 
 std::unique_ptr<Engine> make_threads_engine();
 std::unique_ptr<Engine> make_uring_engine();
+std::unique_ptr<Engine> make_uv_engine();
+std::unique_ptr<Engine> make_kernel_engine();
 
 /// Whether io_uring can be set up here (seccomp and old kernels forbid it).
 Availability probe_uring();

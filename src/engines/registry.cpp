@@ -6,11 +6,15 @@
 namespace ccopy {
 namespace {
 
-const std::array<EngineInfo, 2> kEngines{{
+const std::array<EngineInfo, 4> kEngines{{
     {"uring", "one thread, one io_uring event loop: every open, read, write and close on the ring",
      engines::probe_uring, engines::make_uring_engine},
+    {"uv", "one libuv event loop; open/read/write/close on libuv's thread pool (-pool N)",
+     engines::always_available, engines::make_uv_engine},
     {"threads", "blocking open/read/write/close on OS threads, one per file or -workers N",
      engines::always_available, engines::make_threads_engine},
+    {"kernel", "FICLONE, else copy_file_range, else read/write, on threads like 'threads'",
+     engines::always_available, engines::make_kernel_engine},
 }};
 
 }  // namespace

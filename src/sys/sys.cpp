@@ -96,6 +96,12 @@ long fdatasync(int fd) { return filter_result(Op::sync, result_of(::fdatasync(fd
 
 long close(int fd) { return filter_result(Op::close, result_of(::close(fd))); }
 
+long long file_size(int fd) {
+  struct stat info {};
+  if (::fstat(fd, &info) < 0) return -errno;
+  return static_cast<long long>(info.st_size);
+}
+
 long sync_filesystem(const std::string& path) {
   unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECTORY));
   if (!fd.valid()) return -errno;

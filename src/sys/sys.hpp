@@ -69,6 +69,9 @@ void set_fault_hook(FaultHook hook, void* context);
 [[nodiscard]] long clone_file(int dst, int src);
 [[nodiscard]] long fdatasync(int fd);
 [[nodiscard]] long close(int fd);
+/// The size in bytes of the open file `fd` (fstat), or -errno. Not fault-injected: it only
+/// checks what a whole-file operation such as FICLONE produced.
+[[nodiscard]] long long file_size(int fd);
 
 // Set-up and measurement helpers; not timed, not fault-injected.
 /// Flushes the file system that holds `path` (syncfs).

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "ccopy/benchmark.hpp"
 
 namespace ccopy {
@@ -38,12 +40,37 @@ TEST(Modes, AllHoldsEveryRegisteredEngineThatCanRun) {
   EXPECT_EQ(engines.size() + notes.size(), engine_registry().size());
 }
 
+TEST(Modes, AllAddsOnlyTheEnginesNotChosenYet) {
+  std::vector<EngineChoice> engines;
+  std::vector<std::string> notes;
+  ASSERT_FALSE(resolve_modes("xev,all", engines, notes));
+  EXPECT_EQ(engines.front().label, "xev");
+  for (const EngineInfo& info : engine_registry()) {
+    const auto runs = std::count_if(engines.begin(), engines.end(),
+                                    [&](const EngineChoice& c) { return c.engine == info.name; });
+    EXPECT_LE(runs, 1) << info.name;
+  }
+}
+
+TEST(Modes, TheNewEnginesAreNamedAndAlwaysAvailable) {
+  for (const char* name : {"uv", "kernel"}) {
+    const EngineInfo* info = find_engine(name);
+    ASSERT_NE(info, nullptr) << name;
+    EXPECT_TRUE(info->probe().available);
+    std::vector<EngineChoice> engines;
+    std::vector<std::string> notes;
+    ASSERT_FALSE(resolve_modes(name, engines, notes));
+    ASSERT_EQ(engines.size(), 1u);
+    EXPECT_EQ(engines[0].engine, name);
+  }
+}
+
 TEST(Modes, UnknownNamesAreRefusedWithTheKnownOnes) {
   const Error e = check_mode_names("xev,turbo");
   ASSERT_TRUE(e);
   EXPECT_NE(e.message().find("unknown mode 'turbo'"), std::string::npos);
   EXPECT_NE(e.message().find("goroutine"), std::string::npos);
-  EXPECT_FALSE(check_mode_names("xev,goroutine,both,all,uring,threads"));
+  EXPECT_FALSE(check_mode_names("xev,goroutine,both,all,uring,threads,uv,kernel"));
 }
 
 }  // namespace

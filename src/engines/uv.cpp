@@ -1,0 +1,440 @@
+// The original's "xev" design, word for word: one event loop dispatches the I/O, libuv's thread
+// pool runs the blocking file operations (uv_fs_open, uv_fs_read, uv_fs_write, uv_fs_close),
+// and their completions come back to the loop as callbacks. At most `inflight` files are in
+// progress, each with two buffers from a pool sized by `inflight`, not by the number of files.
+//
+// Per file: the source open and the destination open go to the pool together; then the next
+// chunk is read while the last one is written (two buffers per file), short transfers resume
+// with what remains, and -EAGAIN and -EINTR are resubmitted; the source is closed as soon as its
+// last chunk is read, alongside the last write. Every result passes through
+// sys::filter_result, so the fault seam covers this engine.
+//
+// libuv's pool is one per process, started at its first use with UV_THREADPOOL_SIZE threads
+// (read then and never again). `-pool N` sets that variable before the first use; a later run
+// that asks for another size keeps the running pool and says so in a note.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engines/blocking.hpp"
+#include "engines/engines.hpp"
+#include "sys/sys.hpp"
+
+namespace ccopy::engines {
+namespace {
+
+// libuv's own limits for UV_THREADPOOL_SIZE (src/threadpool.c): 4 threads by default, at
+// least 1, at most 1024.
+constexpr unsigned kDefaultPool = 4;
+constexpr unsigned kMaxPool = 1024;
+
+// The size libuv's pool was started with in this process, or 0 before the first run.
+std::mutex g_pool_mutex;
+std::atomic<unsigned> g_pool_started{0};
+
+// The pool size libuv will choose at its first use, given `requested` (0: libuv's default,
+// which honours a UV_THREADPOOL_SIZE the user exported). Mirrors libuv's parsing.
+unsigned pool_size_for(unsigned requested) {
+  if (requested != 0) return std::min(requested, kMaxPool);
+  const char* value = std::getenv("UV_THREADPOOL_SIZE");
+  if (value == nullptr) return kDefaultPool;
+  const auto parsed = static_cast<unsigned>(std::atoi(value));
+  if (parsed == 0) return 1;
+  return std::min(parsed, kMaxPool);
+}
+
+// Fixes the pool's size before libuv's first use of it and returns the size in use. Must be
+// called before any uv_fs_* call; setenv is safe here because the pool's threads, the only
+// other readers of the environment in libuv, do not exist yet.
+unsigned start_pool(unsigned requested) {
+  const std::lock_guard lock(g_pool_mutex);
+  if (const unsigned started = g_pool_started.load(); started != 0) return started;
+  const unsigned size = pool_size_for(requested);
+  if (requested != 0) ::setenv("UV_THREADPOOL_SIZE", std::to_string(size).c_str(), 1);
+  g_pool_started.store(size);
+  return size;
+}
+
+unsigned pool_in_use(unsigned requested) {
+  const unsigned started = g_pool_started.load();
+  return started != 0 ? started : pool_size_for(requested);
+}
+
+struct Slot;
+
+// One libuv request and the slot it works for. A slot has two: the source side (open, read,
+// close the source) and the destination side (create, write, fdatasync, close the destination),
+// so that the two opens, a read and the previous chunk's write, and the last write and the
+// source's close, run side by side.
+struct Request {
+  uv_fs_t fs{};
+  Slot* slot = nullptr;
+  bool source_side = false;
+  bool busy = false;
+};
+
+// A buffer's worth of the file: `length` bytes read from `offset`, of which `written` are
+// written.
+struct Chunk {
+  char* buffer = nullptr;
+  std::uint64_t offset = 0;
+  std::uint32_t length = 0;
+  std::uint32_t written = 0;
+};
+
+// The state of one file in progress; the loop owns every slot. Each slot has two buffers, so
+// that the next chunk is read while the last one is written; chunks are written in the order
+// they were read (`head` is the oldest of the `filled` ones).
+struct Slot {
+  Request source_request;
+  Request destination_request;
+  Chunk chunks[2];
+  unsigned head = 0;
+  unsigned filled = 0;
+  std::size_t job = 0;
+  uv_file source = -1;
+  uv_file destination = -1;
+  std::uint64_t read_offset = 0;  // the next byte to read
+  std::uint64_t copied = 0;       // bytes whose chunk is fully written
+  bool data_done = false;         // every byte written: fdatasync and close remain
+  std::int64_t started_ns = 0;
+  Error error;
+
+  [[nodiscard]] bool idle() const { return !source_request.busy && !destination_request.busy; }
+};
+
+class Loop {
+ public:
+  Loop(std::span<const CopyJob> jobs, const EngineOptions& options, CopyReport& report)
+      : jobs_(jobs), options_(options), report_(report) {}
+
+  ~Loop() {
+    if (loop_ready_) (void)uv_loop_close(&loop_);
+    std::free(buffers_);
+  }
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  Error setup() {
+    slot_count_ = std::max<std::size_t>(1, std::min<std::size_t>(options_.inflight, jobs_.size()));
+    if (const int rc = uv_loop_init(&loop_); rc < 0) return Error::from_errno(-rc, "uv_loop_init");
+    loop_ready_ = true;
+    loop_.data = this;
+    void* memory = nullptr;
+    if (::posix_memalign(&memory, 4096, options_.chunk * 2 * slot_count_) != 0)
+      return Error::from_errno(ENOMEM, "allocate libuv buffers");
+    buffers_ = static_cast<char*>(memory);
+    slots_ = std::make_unique<Slot[]>(slot_count_);
+    for (std::size_t i = 0; i < slot_count_; ++i) {
+      Slot& slot = slots_[i];
+      slot.chunks[0].buffer = buffers_ + 2 * i * options_.chunk;
+      slot.chunks[1].buffer = slot.chunks[0].buffer + options_.chunk;
+      slot.source_request.slot = slot.destination_request.slot = &slot;
+      slot.source_request.source_side = true;
+      slot.source_request.fs.data = &slot.source_request;
+      slot.destination_request.fs.data = &slot.destination_request;
+      free_.push_back(&slot);
+    }
+    return {};
+  }
+
+  void run() {
+    fill();
+    // Returns when no request is left: every file started has been closed and retired.
+    (void)uv_run(&loop_, UV_RUN_DEFAULT);
+  }
+
+ private:
+  bool cancelled() const {
+    return options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed);
+  }
+
+  // Starts files while slots are free. A file can finish during its own start (when libuv
+  // refuses a request at once), so a call made while filling leaves the work to the outer one.
+  void fill() {
+    if (filling_) return;
+    filling_ = true;
+    while (!free_.empty() && next_job_ < jobs_.size() && !cancelled()) {
+      Slot* slot = free_.back();
+      free_.pop_back();
+      start(*slot, next_job_++);
+    }
+    filling_ = false;
+  }
+
+  void start(Slot& slot, std::size_t job) {
+    slot.job = job;
+    slot.source = slot.destination = -1;
+    slot.head = slot.filled = 0;
+    slot.read_offset = slot.copied = 0;
+    slot.data_done = false;
+    slot.error = {};
+    slot.started_ns = now_ns();
+    report_.files[job].attempted = true;
+    submit_open(slot.source_request);
+    submit_open(slot.destination_request);
+    if (slot.idle()) retire(slot);  // libuv refused both opens
+  }
+
+  static void on_done(uv_fs_t* fs) {
+    auto* request = static_cast<Request*>(fs->data);
+    static_cast<Loop*>(fs->loop->data)->complete(*request);
+  }
+
+  // Counts a submitted request as busy. One libuv refused at once (it could not allocate)
+  // fails its file as a failed completion would.
+  void submitted(Request& request, int rc, const char* what, const std::string& path) {
+    if (rc >= 0) {
+      request.busy = true;
+      return;
+    }
+    uv_fs_req_cleanup(&request.fs);
+    fail(*request.slot, rc, what, path);
+  }
+
+  void submit_open(Request& request) {
+    const CopyJob& job = jobs_[request.slot->job];
+    if (request.source_side) {
+      submitted(
+          request,
+          uv_fs_open(&loop_, &request.fs, job.source.c_str(), O_RDONLY | O_CLOEXEC, 0, on_done),
+          "open", job.source);
+    } else {
+      submitted(request,
+                uv_fs_open(&loop_, &request.fs, job.destination.c_str(),
+                           O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644, on_done),
+                "create", job.destination);
+    }
+  }
+
+  void submit_read(Slot& slot) {
+    const CopyJob& job = jobs_[slot.job];
+    Chunk& chunk = slot.chunks[(slot.head + slot.filled) % 2];
+    const uv_buf_t buf =
+        uv_buf_init(chunk.buffer, static_cast<unsigned>(std::min<std::uint64_t>(
+                                      options_.chunk, job.size - slot.read_offset)));
+    Request& r = slot.source_request;
+    submitted(r,
+              uv_fs_read(&loop_, &r.fs, slot.source, &buf, 1,
+                         static_cast<std::int64_t>(slot.read_offset), on_done),
+              "read", job.source);
+  }
+
+  void submit_write(Slot& slot) {
+    const Chunk& chunk = slot.chunks[slot.head];
+    const uv_buf_t buf = uv_buf_init(chunk.buffer + chunk.written, chunk.length - chunk.written);
+    Request& r = slot.destination_request;
+    submitted(r,
+              uv_fs_write(&loop_, &r.fs, slot.destination, &buf, 1,
+                          static_cast<std::int64_t>(chunk.offset + chunk.written), on_done),
+              "write", jobs_[slot.job].destination);
+  }
+
+  void submit_sync(Slot& slot) {
+    Request& r = slot.destination_request;
+    submitted(r, uv_fs_fdatasync(&loop_, &r.fs, slot.destination, on_done), "fdatasync",
+              jobs_[slot.job].destination);
+  }
+
+  // Closes one end. The descriptor is forgotten at once, so no path closes it twice; when
+  // libuv refuses the request, the descriptor is closed here, blocking.
+  void submit_close(Request& request) {
+    Slot& slot = *request.slot;
+    const CopyJob& job = jobs_[slot.job];
+    const uv_file closing = std::exchange(request.source_side ? slot.source : slot.destination, -1);
+    const std::string& path = request.source_side ? job.source : job.destination;
+    const int rc = uv_fs_close(&loop_, &request.fs, closing, on_done);
+    submitted(request, rc, "close", path);
+    if (rc < 0) (void)sys::close(closing);
+  }
+
+  // Records the first error of a file; later ones are consequences of it.
+  static void fail(Slot& slot, long res, const char* what, const std::string& path) {
+    if (!slot.error)
+      slot.error = Error::from_errno(static_cast<int>(-res), fmt::format("{} {}", what, path));
+  }
+
+  static sys::Op op_of(const Request& request) {
+    switch (request.fs.fs_type) {
+      case UV_FS_OPEN:
+        return request.source_side ? sys::Op::open_source : sys::Op::create_destination;
+      case UV_FS_READ:
+        return sys::Op::read;
+      case UV_FS_WRITE:
+        return sys::Op::write;
+      case UV_FS_FDATASYNC:
+        return sys::Op::sync;
+      default:
+        return sys::Op::close;
+    }
+  }
+
+  void complete(Request& request) {
+    Slot& slot = *request.slot;
+    const uv_fs_type type = request.fs.fs_type;
+    const long res = sys::filter_result(op_of(request), static_cast<long>(request.fs.result));
+    uv_fs_req_cleanup(&request.fs);
+    request.busy = false;
+    const bool again = res == -EAGAIN || res == -EINTR;
+    const CopyJob& job = jobs_[slot.job];
+    switch (type) {
+      case UV_FS_OPEN:
+        if (again) {
+          submit_open(request);
+        } else if (res < 0) {
+          fail(slot, res, request.source_side ? "open" : "create",
+               request.source_side ? job.source : job.destination);
+        } else {
+          (request.source_side ? slot.source : slot.destination) = static_cast<uv_file>(res);
+        }
+        if (!slot.error && cancelled()) fail(slot, -ECANCELED, "copy", job.source);
+        break;
+      case UV_FS_READ:
+        if (again) {
+          submit_read(slot);
+        } else if (res < 0) {
+          fail(slot, res, "read", job.source);
+        } else if (res == 0) {
+          if (!slot.error) slot.error = source_ended_early(job, slot.read_offset);
+        } else {
+          Chunk& chunk = slot.chunks[(slot.head + slot.filled) % 2];
+          chunk.offset = slot.read_offset;
+          chunk.length = static_cast<std::uint32_t>(res);
+          chunk.written = 0;
+          ++slot.filled;
+          slot.read_offset += static_cast<std::uint64_t>(res);
+        }
+        break;
+      case UV_FS_WRITE:
+        if (again) {
+          submit_write(slot);
+        } else if (res <= 0) {
+          fail(slot, res == 0 ? -EIO : res, "write", job.destination);
+        } else {
+          Chunk& chunk = slot.chunks[slot.head];
+          chunk.written += static_cast<std::uint32_t>(res);
+          if (chunk.written < chunk.length) break;  // a short write: the rest goes next
+          slot.copied += chunk.length;
+          slot.head = (slot.head + 1) % 2;
+          --slot.filled;
+          if (slot.copied < job.size && cancelled()) fail(slot, -ECANCELED, "copy", job.source);
+        }
+        break;
+      case UV_FS_FDATASYNC:
+        if (again) {
+          submit_sync(slot);
+        } else if (res < 0) {
+          fail(slot, res, "fdatasync", job.destination);
+        }
+        break;
+      default:
+        // A close is never retried: on Linux the descriptor is gone whatever the result.
+        if (res < 0) fail(slot, res, "close", request.source_side ? job.source : job.destination);
+        break;
+    }
+    advance(slot);
+  }
+
+  // Starts whatever the file can do next, given what is idle: the next write, the next read
+  // into a free buffer, the source's close after its last read, then fdatasync and the
+  // destination's close. After an error, waits for what is in flight and closes both ends.
+  void advance(Slot& slot) {
+    const CopyJob& job = jobs_[slot.job];
+    Request& reader = slot.source_request;
+    Request& writer = slot.destination_request;
+    if (slot.error) {
+      if (!reader.busy && slot.source >= 0) submit_close(reader);
+      if (!writer.busy && slot.destination >= 0) submit_close(writer);
+    } else {
+      // An end whose descriptor is -1 and whose request is idle is not open yet or closed
+      // already; the other end goes on meanwhile (a read may start before the create ends).
+      if (!writer.busy && slot.destination >= 0 && slot.filled > 0) submit_write(slot);
+      if (!reader.busy && slot.source >= 0) {
+        if (slot.read_offset < job.size) {
+          if (slot.filled < 2) submit_read(slot);
+        } else {
+          submit_close(reader);  // the last chunk is read: the source can go
+        }
+      }
+      if (!writer.busy && slot.destination >= 0 && slot.copied >= job.size) {
+        if (options_.fsync && !slot.data_done) {
+          slot.data_done = true;
+          submit_sync(slot);
+        } else {
+          submit_close(writer);
+        }
+      }
+      // A request libuv refused at once set an error: close what is idle now.
+      if (slot.error) return advance(slot);
+    }
+    if (slot.idle() && slot.source < 0 && slot.destination < 0) retire(slot);
+  }
+
+  void retire(Slot& slot) {
+    FileOutcome& outcome = report_.files[slot.job];
+    outcome.bytes = slot.copied;
+    outcome.error = std::move(slot.error);
+    outcome.latency_ns = now_ns() - slot.started_ns;
+    free_.push_back(&slot);
+    fill();
+  }
+
+  std::span<const CopyJob> jobs_;
+  const EngineOptions& options_;
+  CopyReport& report_;
+  uv_loop_t loop_{};
+  bool loop_ready_ = false;
+  char* buffers_ = nullptr;
+  std::size_t slot_count_ = 0;
+  std::unique_ptr<Slot[]> slots_;
+  std::vector<Slot*> free_;
+  std::size_t next_job_ = 0;
+  bool filling_ = false;
+};
+
+class UvEngine final : public Engine {
+ public:
+  std::string_view name() const override { return "uv"; }
+
+  std::string describe(const EngineOptions& options, std::size_t file_count) const override {
+    const std::size_t inflight =
+        std::max<std::size_t>(1, std::min<std::size_t>(options.inflight, file_count));
+    const unsigned pool = pool_in_use(options.pool);
+    return fmt::format("libuv event loop, {}-thread pool, {} file{} in flight", pool, inflight,
+                       inflight == 1 ? "" : "s");
+  }
+
+  CopyReport copy(std::span<const CopyJob> jobs, const EngineOptions& options) override {
+    CopyReport report = empty_report(jobs.size());
+    const unsigned pool = start_pool(options.pool);
+    if (options.pool != 0 && options.pool != pool)
+      report.notes.push_back(
+          fmt::format("libuv's thread pool already runs {} threads in this process (libuv reads "
+                      "UV_THREADPOOL_SIZE once): -pool {} could not change it",
+                      pool, options.pool));
+    if (jobs.empty()) return report;
+    Loop loop(jobs, options, report);
+    if (Error e = loop.setup()) {
+      report.engine_error = std::move(e);
+      return report;
+    }
+    loop.run();
+    finish_report(report, options.cancel);
+    return report;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_uv_engine() { return std::make_unique<UvEngine>(); }
+
+}  // namespace ccopy::engines

@@ -1,0 +1,211 @@
+// -mode on the real binary: lists, `all`, the ranking of more than two engines, and what
+// happens when io_uring is forbidden by a real seccomp filter (tests/cli/deny_io_uring.cpp).
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "ccopy/engine.hpp"
+#include "process.hpp"
+#include "test_dir.hpp"
+
+namespace ccopy {
+namespace {
+
+using testing::Process;
+using testing::ProcessResult;
+using testing::run_binary;
+using testing::TestDir;
+
+// The launcher's exit code when it cannot install its filter.
+constexpr int kCannotFilter = 77;
+
+std::vector<std::string> small_run(const TestDir& dir, std::vector<std::string> extra) {
+  std::vector<std::string> args{"-files",  "8", "-size",  "10K",  "-runs",   "1",
+                                "-warmup", "0", "-quiet", "-dir", dir.path()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+bool has_line(const std::string& text, const std::string& pattern) {
+  return std::regex_search(text, std::regex(pattern, std::regex::multiline));
+}
+
+std::size_t count_lines(const std::string& text, const std::string& pattern) {
+  const std::regex re(pattern, std::regex::multiline);
+  return static_cast<std::size_t>(
+      std::distance(std::sregex_iterator(text.begin(), text.end(), re), std::sregex_iterator()));
+}
+
+// The labels of the "Running X copy" lines, in the order printed.
+std::vector<std::string> running(const std::string& out) {
+  std::vector<std::string> labels;
+  const std::regex re("^Running (\\S+) copy", std::regex::multiline);
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), re); it != std::sregex_iterator();
+       ++it)
+    labels.push_back((*it)[1].str());
+  return labels;
+}
+
+bool uring_available() { return find_engine("uring")->probe().available; }
+
+// Runs the binary with io_uring_setup denied by seccomp.
+ProcessResult run_without_io_uring(const std::vector<std::string>& args) {
+  std::vector<std::string> full{CCOPY_BINARY};
+  full.insert(full.end(), args.begin(), args.end());
+  Process child(CCOPY_DENY_IO_URING, full);
+  return child.finish(std::chrono::seconds(60));
+}
+
+class WithoutIoUring : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::string(CCOPY_DENY_IO_URING).empty()) GTEST_SKIP() << "built without libseccomp";
+    ASSERT_TRUE(dir_.ok());
+  }
+
+  ProcessResult run(std::vector<std::string> extra) {
+    ProcessResult r = run_without_io_uring(small_run(dir_, std::move(extra)));
+    if (r.exit_code == kCannotFilter) skip_reason_ = r.err;
+    return r;
+  }
+
+  TestDir dir_;
+  std::string skip_reason_;
+};
+
+#define SKIP_IF_NO_FILTER() \
+  if (!skip_reason_.empty()) GTEST_SKIP() << "seccomp filter unavailable: " << skip_reason_
+
+TEST_F(WithoutIoUring, DefaultModeRunsXevOnUvAndSaysWhyInOneLine) {
+  const ProcessResult r = run({});
+  SKIP_IF_NO_FILTER();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(count_lines(r.out, "^.*io_uring.*$"), 1u) << r.out;
+  EXPECT_TRUE(has_line(r.out,
+                       "^Note: io_uring is not available here \\(io_uring_setup: Operation not "
+                       "permitted\\): xev runs on the uv engine$"))
+      << r.out;
+  EXPECT_TRUE(has_line(r.out,
+                       "^Running xev copy \\(libuv event loop, [0-9]+-thread pool, 8 files in "
+                       "flight\\)\\.\\.\\. done in"))
+      << r.out;
+  EXPECT_TRUE(has_line(r.out, "^Running goroutine copy \\(one thread per file\\)\\.\\.\\. done in"))
+      << r.out;
+  EXPECT_TRUE(has_line(r.out, "^Verification: OK$")) << r.out;
+}
+
+TEST_F(WithoutIoUring, ExplicitUringFailsWithAClearMessage) {
+  const ProcessResult r = run({"-mode", "uring"});
+  SKIP_IF_NO_FILTER();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(
+      r.err,
+      "concurrent_copy: mode 'uring' cannot run here: io_uring_setup: Operation not permitted\n");
+  EXPECT_EQ(testing::entries_in(dir_.path()), 0u);
+}
+
+TEST_F(WithoutIoUring, AllSkipsUringWithANoteAndRunsTheRest) {
+  const ProcessResult r = run({"-mode", "all"});
+  SKIP_IF_NO_FILTER();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(has_line(r.out, "^Note: skipping uring: io_uring_setup: Operation not permitted$"))
+      << r.out;
+  EXPECT_EQ(running(r.out), (std::vector<std::string>{"uv", "threads", "kernel"})) << r.out;
+  EXPECT_TRUE(has_line(r.out, "^Verification: OK$")) << r.out;
+}
+
+TEST_F(WithoutIoUring, ListsNamingUringFail) {
+  const ProcessResult r = run({"-mode", "uv,uring"});
+  SKIP_IF_NO_FILTER();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("mode 'uring' cannot run here"), std::string::npos) << r.err;
+}
+
+TEST(Modes, AListRunsItsEnginesInOrder) {
+  if (!uring_available()) GTEST_SKIP() << "io_uring cannot run here";
+  TestDir dir;
+  const ProcessResult r = run_binary(small_run(dir, {"-mode", "uring,uv,kernel"}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(has_line(r.out, "^Mode: uring,uv,kernel$")) << r.out;
+  EXPECT_EQ(running(r.out), (std::vector<std::string>{"uring", "uv", "kernel"})) << r.out;
+  EXPECT_TRUE(has_line(r.out, "^Verification: OK$")) << r.out;
+}
+
+TEST(Modes, AllRunsEveryEngineThatCanRunInRegistryOrder) {
+  TestDir dir;
+  const ProcessResult r = run_binary(small_run(dir, {"-mode", "all"}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::vector<std::string> expected;
+  for (const EngineInfo& info : engine_registry())
+    if (info.probe().available) expected.emplace_back(info.name);
+  EXPECT_EQ(running(r.out), expected) << r.out;
+  EXPECT_TRUE(has_line(r.out, "^Verification: OK$")) << r.out;
+}
+
+TEST(Modes, EveryEngineLineStatesItsConcurrency) {
+  TestDir dir;
+  const ProcessResult r = run_binary(small_run(
+      dir, {"-mode", "uv,threads,kernel", "-workers", "3", "-inflight", "5", "-pool", "2"}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(
+      has_line(r.out, "^Running uv copy \\(libuv event loop, 2-thread pool, 5 files in flight\\)"))
+      << r.out;
+  EXPECT_TRUE(has_line(r.out, "^Running threads copy \\(3 worker threads\\)")) << r.out;
+  EXPECT_TRUE(has_line(
+      r.out, "^Running kernel copy \\(FICLONE, else copy_file_range on 3 worker threads\\)"))
+      << r.out;
+}
+
+TEST(Modes, TheDefaultPoolIsLibuvsAndTheOutputSaysItsSize) {
+  TestDir dir;
+  const ProcessResult r = run_binary(small_run(dir, {"-mode", "uv"}), {"UV_THREADPOOL_SIZE=3"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(
+      has_line(r.out, "^Running uv copy \\(libuv event loop, 3-thread pool, 8 files in flight\\)"))
+      << r.out;
+}
+
+// With more than two engines the comparison ranks them, fastest first, each with its ratio to
+// the fastest.
+TEST(Modes, MoreThanTwoEnginesAreRankedAgainstTheFastest) {
+  TestDir dir;
+  const ProcessResult r = run_binary(small_run(dir, {"-mode", "uv,threads,kernel", "-runs", "2"}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::regex row("^  ([0-9]+)\\. (\\S+) +(\\S+ \\S+) +([0-9]+\\.[0-9]{2}) MiB/s  (.*)$",
+                       std::regex::multiline);
+  std::vector<std::smatch> rows;
+  for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), row);
+       it != std::sregex_iterator(); ++it)
+    rows.push_back(*it);
+  ASSERT_EQ(rows.size(), 3u) << r.out;
+  std::vector<std::string> labels;
+  double previous_speed = 0;
+  double previous_ratio = 1.0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i][1].str(), std::to_string(i + 1));
+    labels.push_back(rows[i][2].str());
+    const double speed = std::stod(rows[i][4].str());
+    const std::string tail = rows[i][5].str();
+    if (i == 0) {
+      EXPECT_EQ(tail, "fastest");
+    } else {
+      EXPECT_LE(speed, previous_speed) << r.out;
+      std::smatch ratio;
+      ASSERT_TRUE(
+          std::regex_search(tail, ratio, std::regex("^([0-9]+\\.[0-9]{2})x slower than (\\S+)")))
+          << tail;
+      EXPECT_EQ(ratio[2].str(), labels.front());
+      EXPECT_GE(std::stod(ratio[1].str()), previous_ratio) << r.out;
+      previous_ratio = std::stod(ratio[1].str());
+    }
+    previous_speed = speed;
+  }
+  std::sort(labels.begin(), labels.end());
+  EXPECT_EQ(labels, (std::vector<std::string>{"kernel", "threads", "uv"}));
+}
+
+}  // namespace
+}  // namespace ccopy
