@@ -231,29 +231,8 @@ class Runner {
       result_.warnings.push_back(fmt::format(
           "only {} timed run{} per engine: too few to tell a difference from noise", config_.runs,
           config_.runs == 1 ? "" : "s"));
-    for (const ScenarioResult& s : result_.scenarios) add_overlap_warnings(s);
-  }
-
-  // Two engines whose fastest and slowest runs overlap cannot be ranked: the order of their
-  // medians could flip on the next run. Engines with fewer than two timed runs have no range,
-  // and those that failed have no ranking, so neither is compared.
-  void add_overlap_warnings(const ScenarioResult& s) {
-    std::vector<std::pair<const EngineResult*, Summary>> timed;
-    for (const EngineResult& e : s.engines)
-      if (e.runs.size() >= 2 && !e.error) timed.emplace_back(&e, e.wall_seconds());
-    const auto range = [](const Summary& w) {
-      return format_duration(w.min * 1e9) + " .. " + format_duration(w.max * 1e9);
-    };
-    for (std::size_t i = 0; i < timed.size(); ++i) {
-      for (std::size_t j = i + 1; j < timed.size(); ++j) {
-        const auto& [a, wa] = timed[i];
-        const auto& [b, wb] = timed[j];
-        if (wa.max < wb.min || wb.max < wa.min) continue;
-        result_.warnings.push_back(fmt::format(
-            "{}: the runs of {} ({}) and {} ({}) overlap: a spread too wide to trust their ranking",
-            s.scenario.name(), a->choice.label, range(wa), b->choice.label, range(wb)));
-      }
-    }
+    for (const ScenarioResult& s : result_.scenarios)
+      for (std::string& warning : overlap_warnings(s)) result_.warnings.push_back(std::move(warning));
   }
 
   const BenchmarkConfig& config_;
@@ -302,6 +281,27 @@ Error BenchmarkResult::first_error() const {
     for (const EngineResult& e : s.engines)
       if (e.error) return e.error;
   return {};
+}
+
+std::vector<std::string> overlap_warnings(const ScenarioResult& s) {
+  std::vector<std::pair<const EngineResult*, Summary>> timed;
+  for (const EngineResult& e : s.engines)
+    if (e.runs.size() >= 2 && !e.error) timed.emplace_back(&e, e.wall_seconds());
+  const auto range = [](const Summary& w) {
+    return format_duration(w.min * 1e9) + " .. " + format_duration(w.max * 1e9);
+  };
+  std::vector<std::string> warnings;
+  for (std::size_t i = 0; i < timed.size(); ++i) {
+    for (std::size_t j = i + 1; j < timed.size(); ++j) {
+      const auto& [a, wa] = timed[i];
+      const auto& [b, wb] = timed[j];
+      if (wa.max < wb.min || wb.max < wa.min) continue;
+      warnings.push_back(fmt::format(
+          "{}: the runs of {} ({}) and {} ({}) overlap: a spread too wide to trust their ranking",
+          s.scenario.name(), a->choice.label, range(wa), b->choice.label, range(wb)));
+    }
+  }
+  return warnings;
 }
 
 BenchmarkResult run_benchmark(const BenchmarkConfig& config) { return Runner(config).run(); }
