@@ -190,8 +190,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args, CommandLine
   app.footer("Engines:\n" + engine_list() +
              "\nExports: -json, -csv and -markdown combine; they are written after the run, also when a\n"
              "copy fails. At most one may be '-' (stdout); the console report then goes to stderr.\n"
-             "\nExit codes: 0 every copy verified; 1 a copy failed, differs, or an engine cannot run;\n"
-             "2 bad usage; 130 interrupted (SIGINT); 143 terminated (SIGTERM).");
+             "docs/output.md describes every field of the JSON; docs/output.schema.json is its schema.\n"
+             "\nExit codes: 0 every copy verified; 1 a copy failed, differs, an engine cannot run, or an\n"
+             "export cannot be written; 2 bad usage; 130 interrupted (SIGINT); 143 terminated (SIGTERM).");
 
   std::vector<std::string> long_names{"help"};
   // As with Go's flag package, a flag given twice takes its last value.

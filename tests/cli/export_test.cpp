@@ -209,6 +209,29 @@ TEST(Exports, JsonMatchesTheDocumentedSchema) {
   EXPECT_TRUE(errors.empty()) << joined(errors);
 }
 
+TEST(Exports, HoldEveryScenarioOfASweep) {
+  TestDir dir, out;
+  const std::string json_path = out.path() + "/r.json", csv_path = out.path() + "/r.csv",
+                    md_path = out.path() + "/r.md";
+  const ProcessResult r =
+      run_binary({"-files", "3,5", "-size", "4K", "-runs", "2", "-warmup", "0", "-dir", dir.path(),
+                  "-json", json_path, "-csv", csv_path, "-markdown", md_path});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const json doc = parse_json(read_text(json_path));
+  ASSERT_EQ(doc["scenarios"].size(), 2u);
+  EXPECT_EQ(doc["scenarios"][0]["name"], "3x4K");
+  EXPECT_EQ(doc["scenarios"][1]["name"], "5x4K");
+  EXPECT_EQ(doc["context"]["parameters"]["files"], json::array({3, 5}));
+  for (const json& s : doc["scenarios"]) EXPECT_EQ(s["engines"].size(), 2u);
+  const auto errors = output_schema().validate(doc);
+  EXPECT_TRUE(errors.empty()) << joined(errors);
+  const auto rows = csv_rows(read_text(csv_path));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].at("scenario"), "3x4K");
+  EXPECT_EQ(rows[3].at("scenario"), "5x4K");
+  EXPECT_EQ(markdown_rows(read_text(md_path)).size(), 4u);
+}
+
 TEST(Exports, SchemaValidatorRejectsWhatTheSchemaForbids) {
   TestDir dir, out;
   const std::string path = out.path() + "/r.json";
