@@ -57,6 +57,33 @@ std::map<std::string, ConsoleFigures> console_figures(const std::string& text) {
   return figures;
 }
 
+// The console's statistics and latency tables, per label, as the cells it printed. A duration
+// is "12.3 ms"; the regexes keep its number and unit together.
+struct ConsoleTables {
+  std::map<std::string, std::vector<std::string>> wall, latency;
+};
+
+ConsoleTables console_tables(const std::string& text) {
+  const std::string d = R"(([0-9.]+ (?:ns|us|ms|s)))";
+  const std::regex wall(R"(^  (\S+) +([0-9]+) +)" + d + " +" + d + R"( \+- )" + d + " +" + d +
+                            R"( \.\. )" + d + R"( +([0-9.]+) +([0-9]+) +([0-9]+)$)",
+                        std::regex::multiline);
+  const std::regex latency("^  (\\S+) +" + d + " +" + d + " +" + d + " +" + d + "$",
+                           std::regex::multiline);
+  ConsoleTables tables;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), wall); it != std::sregex_iterator();
+       ++it)
+    for (std::size_t i = 2; i < it->size(); ++i)
+      tables.wall[(*it)[1].str()].push_back((*it)[i].str());
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), latency);
+       it != std::sregex_iterator(); ++it)
+    for (std::size_t i = 2; i < it->size(); ++i)
+      tables.latency[(*it)[1].str()].push_back((*it)[i].str());
+  return tables;
+}
+
+std::string duration(const json& seconds) { return format_duration(seconds.get<double>() * 1e9); }
+
 // RFC 4180 fields, enough for what the CSV writer produces: quoted fields with doubled quotes.
 std::vector<std::string> csv_fields(const std::string& line) {
   std::vector<std::string> fields(1);
@@ -148,6 +175,9 @@ TEST(Exports, EveryExportParsesAndHoldsTheNumbersTheConsolePrinted) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto console = console_figures(r.out);
   ASSERT_EQ(console.size(), 2u) << r.out;
+  ConsoleTables tables = console_tables(r.out);
+  ASSERT_EQ(tables.wall.size(), 2u) << r.out;
+  ASSERT_EQ(tables.latency.size(), 2u) << r.out;
 
   const json doc = parse_json(read_text(json_path));
   ASSERT_EQ(doc["scenarios"].size(), 1u);
@@ -164,6 +194,19 @@ TEST(Exports, EveryExportParsesAndHoldsTheNumbersTheConsolePrinted) {
     EXPECT_EQ(fmt::format("{:.2f}", e["mib_per_second"].get<double>()),
               console.at(label).mib_per_second);
     EXPECT_EQ(e["runs"].size(), 3u);
+    const json& w = e["wall_seconds"];
+    const json& l = e["latency_seconds"];
+    EXPECT_EQ(tables.wall[label], (std::vector<std::string>{
+                                      "3", duration(w["median"]), duration(w["mean"]),
+                                      duration(w["stddev"]), duration(w["min"]), duration(w["max"]),
+                                      fmt::format("{:.1f}", e["mib_per_second"].get<double>()),
+                                      fmt::format("{:.0f}", e["files_per_second"].get<double>()),
+                                      std::to_string(w["outliers"].size())}))
+        << r.out;
+    EXPECT_EQ(tables.latency[label],
+              (std::vector<std::string>{duration(l["p50"]), duration(l["p90"]), duration(l["p99"]),
+                                        duration(l["max"])}))
+        << r.out;
     EXPECT_TRUE(e["verified"].get<bool>());
     EXPECT_TRUE(e["error"].is_null());
   }
@@ -207,6 +250,12 @@ TEST(Exports, JsonMatchesTheDocumentedSchema) {
       << "the context block must open the document";
   const auto errors = output_schema().validate(doc);
   EXPECT_TRUE(errors.empty()) << joined(errors);
+  EXPECT_EQ(doc["context"]["directory"], dir.path());
+  EXPECT_EQ(doc["context"]["parameters"]["runs"], 2);
+  EXPECT_EQ(doc["context"]["parameters"]["warmup"], 0);
+  ASSERT_FALSE(doc["warnings"].empty());
+  EXPECT_EQ(doc["warnings"][0],
+            "only 2 timed runs per engine: too few to tell a difference from noise");
 }
 
 TEST(Exports, HoldEveryScenarioOfASweep) {
