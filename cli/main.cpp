@@ -6,11 +6,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "ccopy/report.hpp"
 #include "options.hpp"
@@ -51,6 +57,54 @@ int failure(const std::string& message) {
   return exit_failed;
 }
 
+// An export the command line asked for: its flag (for messages), its format and its path.
+struct Export {
+  std::string flag, format, path;
+};
+
+std::vector<Export> requested_exports(const CommandLine& command) {
+  std::vector<Export> exports;
+  for (const auto& [format, path] : {std::pair{"json", &command.json}, std::pair{"csv", &command.csv},
+                                     std::pair{"markdown", &command.markdown}})
+    if (!path->empty()) exports.push_back({fmt::format("-{}", format), format, *path});
+  return exports;
+}
+
+// Checks, before anything runs, that every export file can be created: its directory exists
+// and is writable. The file itself is only opened after the run.
+std::string check_export_paths(const std::vector<Export>& exports) {
+  for (const Export& e : exports) {
+    if (e.path == "-") continue;
+    const std::filesystem::path where = std::filesystem::path(e.path).parent_path();
+    const std::string parent = where.empty() ? std::string(".") : where.string();
+    if (const long rc = sys::check_writable_directory(parent); rc < 0)
+      return fmt::format("{} {}: {}: {}", e.flag, e.path, parent, sys::error_text(static_cast<int>(-rc)));
+  }
+  return {};
+}
+
+// Writes one export; on failure says which file and why, and returns false.
+bool write_export(const Export& e, const BenchmarkResult& result) {
+  const std::unique_ptr<ReportWriter> writer = make_writer(e.format);
+  if (e.path == "-") {
+    writer->write(result, std::cout);
+    std::cout.flush();
+    if (std::cout) return true;
+    std::cerr << fmt::format("concurrent_copy: cannot write {} to stdout\n", e.flag);
+    return false;
+  }
+  errno = 0;
+  std::ofstream file(e.path, std::ios::out | std::ios::trunc);
+  if (file) {
+    writer->write(result, file);
+    file.close();
+  }
+  if (file) return true;
+  std::cerr << fmt::format("concurrent_copy: cannot write {} {}: {}\n", e.flag, e.path,
+                           errno != 0 ? sys::error_text(errno) : std::string("write failed"));
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,6 +120,8 @@ int main(int argc, char** argv) {
   BenchmarkConfig& config = command.config;
   if (const long rc = sys::check_writable_directory(config.directory); rc < 0)
     return usage_error(fmt::format("-dir {}: {}", config.directory, sys::error_text(static_cast<int>(-rc))));
+  const std::vector<Export> exports = requested_exports(command);
+  if (std::string problem = check_export_paths(exports); !problem.empty()) return usage_error(problem);
   (void)sys::raise_open_file_limit();
 
   std::vector<std::string> notes;
@@ -75,8 +131,14 @@ int main(int argc, char** argv) {
   BenchmarkResult result = run_benchmark(config);
   result.notes.insert(result.notes.begin(), notes.begin(), notes.end());
 
-  make_writer("console")->write(result, std::cout);
-  std::cout.flush();
+  // An export on stdout must stay parseable, so the console report moves to stderr.
+  const bool export_on_stdout =
+      std::any_of(exports.begin(), exports.end(), [](const Export& e) { return e.path == "-"; });
+  std::ostream& console = export_on_stdout ? std::cerr : std::cout;
+  make_writer("console")->write(result, console);
+  console.flush();
+  bool exported = true;
+  for (const Export& e : exports) exported = write_export(e, result) && exported;
 
   if (result.cancelled) {
     const int sig = g_signal.load();
@@ -86,5 +148,5 @@ int main(int argc, char** argv) {
     return sig == SIGTERM ? exit_terminated : exit_interrupted;
   }
   if (Error e = result.first_error()) return failure(e.message());
-  return exit_ok;
+  return exported ? exit_ok : exit_failed;
 }

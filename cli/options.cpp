@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
+#include <utility>
 
 #include "build_info.hpp"
 #include "ccopy/engine.hpp"
@@ -86,6 +87,17 @@ std::string default_directory() {
   return tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
 }
 
+// Two exports on stdout would run into each other and neither could be parsed.
+void check_stdout_exports(const CommandLine& out) {
+  std::vector<std::string> on_stdout;
+  for (const auto& [flag, path] : {std::pair{"-json", &out.json}, std::pair{"-csv", &out.csv},
+                                   std::pair{"-markdown", &out.markdown}, std::pair{"-svg", &out.svg}})
+    if (*path == "-") on_stdout.emplace_back(flag);
+  if (on_stdout.size() > 1)
+    throw UsageError{fmt::format("{} and {} both write to stdout ('-'); give one of them a file",
+                                 on_stdout[0], on_stdout[1])};
+}
+
 void convert(const RawFlags& raw, CommandLine& out) {
   BenchmarkConfig& c = out.config;
   c.scenarios = scenarios_from(raw);
@@ -104,6 +116,7 @@ void convert(const RawFlags& raw, CommandLine& out) {
   c.keep = raw.keep;
   c.cold = raw.cold;
   out.quiet = raw.quiet;
+  check_stdout_exports(out);
 }
 
 std::string engine_list() {
@@ -165,15 +178,21 @@ ParseResult parse_command_line(const std::vector<std::string>& args, CommandLine
   app.add_option("--loops", raw.loops, "uring engine: rings, one per thread")->type_name("N")->capture_default_str();
   app.add_flag("--cold", raw.cold, "Evict the sources from the page cache before every run");
   app.add_flag("--fsync", raw.fsync, "fdatasync every destination before closing it (timed)");
-  app.add_option("--json", out.json, "Write the results as JSON to FILE (- = stdout)")->type_name("FILE");
-  app.add_option("--csv", out.csv, "Write the results as CSV to FILE (- = stdout)")->type_name("FILE");
-  app.add_option("--markdown", out.markdown, "Write a Markdown table to FILE (- = stdout)")->type_name("FILE");
+  app.add_option("--json", out.json, "Write every run and figure as JSON to FILE (- = stdout)")
+      ->type_name("FILE");
+  app.add_option("--csv", out.csv, "Write one CSV row per engine and scenario to FILE (- = stdout)")
+      ->type_name("FILE");
+  app.add_option("--markdown", out.markdown, "Write a Markdown table to FILE (- = stdout)")
+      ->type_name("FILE");
   app.add_option("--seed", raw.seed, "Seed of the generated data")->type_name("N")->capture_default_str();
   app.add_flag("--quiet", raw.quiet, "No progress line on stderr");
   app.add_flag("--version", raw.version, "Print the version and exit");
   app.footer("Engines:\n" + engine_list() +
-             "\nExit codes: 0 every copy verified; 1 a copy failed, differs, or an engine cannot run;\n"
-             "2 bad usage; 130 interrupted (SIGINT); 143 terminated (SIGTERM).");
+             "\nExports: -json, -csv and -markdown combine; they are written after the run, also when a\n"
+             "copy fails. At most one may be '-' (stdout); the console report then goes to stderr.\n"
+             "docs/output.md describes every field of the JSON; docs/output.schema.json is its schema.\n"
+             "\nExit codes: 0 every copy verified; 1 a copy failed, differs, an engine cannot run, or an\n"
+             "export cannot be written; 2 bad usage; 130 interrupted (SIGINT); 143 terminated (SIGTERM).");
 
   std::vector<std::string> long_names{"help"};
   // As with Go's flag package, a flag given twice takes its last value.

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "ccopy/fileset.hpp"
 #include "ccopy/size.hpp"
@@ -230,6 +231,8 @@ class Runner {
       result_.warnings.push_back(fmt::format(
           "only {} timed run{} per engine: too few to tell a difference from noise", config_.runs,
           config_.runs == 1 ? "" : "s"));
+    for (const ScenarioResult& s : result_.scenarios)
+      for (std::string& warning : overlap_warnings(s)) result_.warnings.push_back(std::move(warning));
   }
 
   const BenchmarkConfig& config_;
@@ -278,6 +281,27 @@ Error BenchmarkResult::first_error() const {
     for (const EngineResult& e : s.engines)
       if (e.error) return e.error;
   return {};
+}
+
+std::vector<std::string> overlap_warnings(const ScenarioResult& s) {
+  std::vector<std::pair<const EngineResult*, Summary>> timed;
+  for (const EngineResult& e : s.engines)
+    if (e.runs.size() >= 2 && !e.error) timed.emplace_back(&e, e.wall_seconds());
+  const auto range = [](const Summary& w) {
+    return format_duration(w.min * 1e9) + " .. " + format_duration(w.max * 1e9);
+  };
+  std::vector<std::string> warnings;
+  for (std::size_t i = 0; i < timed.size(); ++i) {
+    for (std::size_t j = i + 1; j < timed.size(); ++j) {
+      const auto& [a, wa] = timed[i];
+      const auto& [b, wb] = timed[j];
+      if (wa.max < wb.min || wb.max < wa.min) continue;
+      warnings.push_back(fmt::format(
+          "{}: the runs of {} ({}) and {} ({}) overlap: a spread too wide to trust their ranking",
+          s.scenario.name(), a->choice.label, range(wa), b->choice.label, range(wb)));
+    }
+  }
+  return warnings;
 }
 
 BenchmarkResult run_benchmark(const BenchmarkConfig& config) { return Runner(config).run(); }

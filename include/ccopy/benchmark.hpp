@@ -148,6 +148,12 @@ struct BenchmarkResult {
 /// Gathers the machine's description for `directory`.
 [[nodiscard]] RunContext describe_machine(const std::string& directory, bool cold_cache);
 
+/// One warning for each pair of engines in `scenario` whose fastest-to-slowest ranges overlap,
+/// naming both and their ranges: their ranking could flip on the next run. Engines with fewer
+/// than two timed runs (no range) or with an error (no ranking) are left out. The runner adds
+/// these to BenchmarkResult::warnings, so every writer shows them.
+[[nodiscard]] std::vector<std::string> overlap_warnings(const ScenarioResult& scenario);
+
 /// Runs the benchmark. Never throws; never prints.
 [[nodiscard]] BenchmarkResult run_benchmark(const BenchmarkConfig& config);
 

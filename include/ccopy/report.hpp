@@ -39,6 +39,14 @@ struct Comparison {
 /// Median files per second.
 [[nodiscard]] double median_files_per_second(const Scenario& scenario, const EngineResult& engine);
 
+/// Per-file latency from open to close, in seconds, pooled over an engine's timed runs.
+/// All zeros when there is none.
+struct LatencySummary {
+  std::size_t count = 0;
+  double p50 = 0, p90 = 0, p99 = 0, max = 0;
+};
+[[nodiscard]] LatencySummary latency_summary(const EngineResult& engine);
+
 /// The engines of a scenario that produced timings, fastest (lowest median) first.
 [[nodiscard]] std::vector<const EngineResult*> ranked(const ScenarioResult& scenario);
 

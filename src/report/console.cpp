@@ -75,11 +75,10 @@ void write_statistics(const ScenarioResult& s, std::ostream& out) {
   out << fmt::format("  {:<{}}  {:>10}  {:>10}  {:>10}  {:>10}\n", "engine", width, "p50", "p90", "p99", "max");
   for (const EngineResult& e : s.engines) {
     if (e.runs.empty()) continue;
-    const std::vector<double> l = e.latencies_seconds();
-    if (l.empty()) continue;
+    const LatencySummary l = latency_summary(e);
+    if (l.count == 0) continue;
     out << fmt::format("  {:<{}}  {:>10}  {:>10}  {:>10}  {:>10}\n", e.choice.label, width,
-                       ms(percentile(l, 50)), ms(percentile(l, 90)), ms(percentile(l, 99)),
-                       ms(*std::max_element(l.begin(), l.end())));
+                       ms(l.p50), ms(l.p90), ms(l.p99), ms(l.max));
   }
   out << "\nResources, summed over the timed runs (threads and memory: the peak of any run):\n";
   out << fmt::format("  {:<{}}  {:>9}  {:>9}  {:>10}  {:>10}  {:>8}  {:>10}\n", "engine", width, "user",

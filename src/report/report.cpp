@@ -9,6 +9,9 @@ namespace ccopy {
 
 std::unique_ptr<ReportWriter> make_writer(std::string_view format) {
   if (format == "console") return report::make_console_writer();
+  if (format == "json") return report::make_json_writer();
+  if (format == "csv") return report::make_csv_writer();
+  if (format == "markdown") return report::make_markdown_writer();
   return nullptr;
 }
 
@@ -29,6 +32,18 @@ double median_mib_per_second(const Scenario& scenario, const EngineResult& engin
 double median_files_per_second(const Scenario& scenario, const EngineResult& engine) {
   const double seconds = engine.wall_seconds().median;
   return seconds > 0 ? static_cast<double>(scenario.files) / seconds : 0;
+}
+
+LatencySummary latency_summary(const EngineResult& engine) {
+  const std::vector<double> values = engine.latencies_seconds();
+  LatencySummary l;
+  l.count = values.size();
+  if (values.empty()) return l;
+  l.p50 = percentile(values, 50);
+  l.p90 = percentile(values, 90);
+  l.p99 = percentile(values, 99);
+  l.max = *std::max_element(values.begin(), values.end());
+  return l;
 }
 
 std::vector<const EngineResult*> ranked(const ScenarioResult& scenario) {

@@ -8,5 +8,8 @@
 namespace ccopy::report {
 
 std::unique_ptr<ReportWriter> make_console_writer();
+std::unique_ptr<ReportWriter> make_json_writer();
+std::unique_ptr<ReportWriter> make_csv_writer();
+std::unique_ptr<ReportWriter> make_markdown_writer();
 
 }  // namespace ccopy::report

@@ -107,7 +107,19 @@ INSTANTIATE_TEST_SUITE_P(
                       BadUsage{{"-files", "10", "-size", "4611686018427387904"}, "overflows"},
                       BadUsage{{"-files", "10000001"}, "-files: 10000001 is out of range"},
                       BadUsage{{"-mode", "xev,,goroutine"}, "empty name"},
-                      BadUsage{{"-files"}, "files"}, BadUsage{{"stray"}, "stray"}));
+                      BadUsage{{"-files"}, "files"}, BadUsage{{"stray"}, "stray"},
+                      BadUsage{{"-json", "-", "-markdown", "-"},
+                               "-json and -markdown both write to stdout"},
+                      BadUsage{{"--csv=-", "-markdown=-"}, "-csv and -markdown both write to stdout"}));
+
+TEST(Options, ExportsTakeAPathOrADashEach) {
+  CommandLine c;
+  ASSERT_EQ(parse({"-json", "r.json", "--csv=-", "-markdown=/tmp/r.md"}, c).kind,
+            ParseResult::Kind::run);
+  EXPECT_EQ(c.json, "r.json");
+  EXPECT_EQ(c.csv, "-");
+  EXPECT_EQ(c.markdown, "/tmp/r.md");
+}
 
 TEST(ToGnuStyle, RewritesOnlyKnownLongNames) {
   const std::vector<std::string> names{"files", "keep"};

@@ -35,6 +35,30 @@ TEST(Percentile, InterpolatesBetweenClosestRanks) {
   EXPECT_DOUBLE_EQ(percentile(std::vector<double>{7}, 99), 7);
 }
 
+TEST(MedianAbsoluteDeviation, OfAnEvenCountAveragesTheMiddleDeviations) {
+  // median 2.5; deviations 1.5 .5 .5 7.5 -> sorted .5 .5 1.5 7.5 -> MAD (0.5 + 1.5) / 2 = 1.
+  const std::vector<double> v{1, 2, 3, 10};
+  EXPECT_DOUBLE_EQ(median_absolute_deviation(v), 1);
+}
+
+TEST(Percentile, OnAnOddSetHitsTheRanksExactly) {
+  // Five values: ranks 0..4, so p25 is rank 1, p50 rank 2 and p75 rank 3, whatever the order.
+  const std::vector<double> v{50, 10, 40, 20, 30};
+  EXPECT_DOUBLE_EQ(percentile(v, 25), 20);
+  EXPECT_DOUBLE_EQ(percentile(v, 50), 30);
+  EXPECT_DOUBLE_EQ(percentile(v, 75), 40);
+  EXPECT_DOUBLE_EQ(percentile(v, 99), 49.6);  // rank 3.96 -> 40 + 0.96 * 10
+}
+
+TEST(Percentile, OfTwoValuesAndOutOfRangeRequests) {
+  const std::vector<double> v{1, 3};
+  EXPECT_DOUBLE_EQ(percentile(v, 50), 2);
+  EXPECT_DOUBLE_EQ(percentile(v, 90), 2.8);
+  EXPECT_DOUBLE_EQ(percentile(v, -5), 1);
+  EXPECT_DOUBLE_EQ(percentile(v, 150), 3);
+  EXPECT_DOUBLE_EQ(percentile(std::vector<double>{}, 50), 0);
+}
+
 TEST(Outliers, AreFlaggedByModifiedZScore) {
   // median 10, MAD 1: 0.6745 * 90 / 1 > 3.5 flags 100; 0.6745 * 2 = 1.35 does not flag 12.
   const std::vector<double> v{9, 10, 11, 10, 12, 100, 8};

@@ -1,0 +1,163 @@
+// The JSON export: the conditions first (google/benchmark's context block), then every raw run
+// and every figure the console shows, per scenario and per engine. docs/output.md describes
+// each field and docs/output.schema.json is its schema; change all three together.
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "ccopy/report.hpp"
+#include "report/writers.hpp"
+
+namespace ccopy::report {
+namespace {
+
+// Keys keep the order they are written in, so the context block opens the document.
+using json = nlohmann::ordered_json;
+
+// getrusage counts CPU time in microseconds; rounding to them drops the binary noise that
+// subtracting and summing doubles adds (0.0030689999999999953 becomes 0.003069).
+double cpu_seconds(double seconds) { return std::round(seconds * 1e6) / 1e6; }
+
+// Raised when the document's shape changes in a way that breaks readers.
+constexpr int kFormatVersion = 1;
+
+json text_or_null(const Error& error) { return error ? json(error.message()) : json(nullptr); }
+
+json resources_json(const ResourceUsage& r) {
+  return {{"user_seconds", cpu_seconds(r.user_seconds)},
+          {"system_seconds", cpu_seconds(r.system_seconds)},
+          {"voluntary_switches", r.voluntary_switches},
+          {"involuntary_switches", r.involuntary_switches},
+          {"peak_threads", r.peak_threads},
+          {"peak_rss_bytes", r.peak_rss_kib > 0 ? json(r.peak_rss_kib * 1024) : json(nullptr)}};
+}
+
+json parameters_json(const BenchmarkConfig& c) {
+  json files = json::array(), sizes = json::array(), names = json::array(), engines = json::array();
+  std::vector<std::uint64_t> seen_files, seen_sizes;
+  for (const Scenario& s : c.scenarios) {
+    if (std::find(seen_files.begin(), seen_files.end(), s.files) == seen_files.end())
+      seen_files.push_back(s.files);
+    if (std::find(seen_sizes.begin(), seen_sizes.end(), s.size) == seen_sizes.end())
+      seen_sizes.push_back(s.size);
+    names.push_back(s.name());
+  }
+  for (std::uint64_t f : seen_files) files.push_back(f);
+  for (std::uint64_t s : seen_sizes) sizes.push_back(s);
+  for (const EngineChoice& e : c.engines)
+    engines.push_back({{"label", e.label}, {"engine", e.engine}});
+  return {{"files", files},
+          {"size_bytes", sizes},
+          {"scenarios", names},
+          {"mode", c.mode},
+          {"engines", engines},
+          {"workers", c.options.workers},
+          {"inflight", c.options.inflight},
+          {"chunk_bytes", c.options.chunk},
+          {"pool", c.options.pool},
+          {"loops", c.options.loops},
+          {"runs", c.runs},
+          {"warmup", c.warmup},
+          {"cold", c.cold},
+          {"fsync", c.options.fsync},
+          {"verify", c.verify},
+          {"keep", c.keep},
+          {"seed", c.seed}};
+}
+
+json context_json(const BenchmarkResult& result) {
+  const RunContext& x = result.context;
+  return {{"program", "concurrent_copy"},
+          {"version", x.version},
+          {"git_commit", x.git_commit},
+          {"build_type", x.build_type},
+          {"compiler", x.compiler},
+          {"kernel", x.kernel},
+          {"cpu_model", x.cpu_model},
+          {"cpus", x.cpus},
+          {"memory_bytes", x.memory_bytes},
+          {"directory", x.directory},
+          {"filesystem", x.filesystem},
+          {"date", x.date},
+          {"cache", x.cold_cache ? "cold" : "warm"},
+          {"parameters", parameters_json(result.config)}};
+}
+
+json engine_json(const Scenario& scenario, const EngineResult& e) {
+  json runs = json::array();
+  for (const RunSample& run : e.runs) {
+    runs.push_back({{"round", run.round},
+                    {"sequence", run.sequence},
+                    {"wall_ns", run.wall_ns},
+                    {"files", run.file_latencies_ns.size()},
+                    {"resources", resources_json(run.resources)}});
+  }
+  const Summary w = e.wall_seconds();
+  const LatencySummary l = latency_summary(e);
+  json out = {{"label", e.choice.label},
+              {"engine", e.choice.engine},
+              {"description", e.description},
+              {"warmups", e.warmups},
+              {"verified", e.verified},
+              {"error", text_or_null(e.error)},
+              {"notes", e.notes},
+              {"runs", runs}};
+  out["wall_seconds"] = {{"count", w.count},   {"median", w.median},    {"mean", w.mean},
+                         {"stddev", w.stddev}, {"min", w.min},          {"max", w.max},
+                         {"mad", w.mad},       {"outliers", w.outliers}};
+  out["mib_per_second"] = median_mib_per_second(scenario, e);
+  out["files_per_second"] = median_files_per_second(scenario, e);
+  out["latency_seconds"] = {
+      {"count", l.count}, {"p50", l.p50}, {"p90", l.p90}, {"p99", l.p99}, {"max", l.max}};
+  out["resources"] = resources_json(e.total_resources());
+  return out;
+}
+
+json ranking_json(const ScenarioResult& s) {
+  json out = json::array();
+  const auto order = ranked(s);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Comparison c = compare(*order[0], *order[i]);
+    out.push_back({{"rank", i + 1},
+                   {"label", order[i]->choice.label},
+                   {"ratio_to_fastest", c.ratio},
+                   {"beyond_noise", i == 0 ? json(nullptr) : json(c.beyond_noise)}});
+  }
+  return out;
+}
+
+json scenario_json(const ScenarioResult& s) {
+  json engines = json::array();
+  for (const EngineResult& e : s.engines) engines.push_back(engine_json(s.scenario, e));
+  return {{"name", s.scenario.name()},
+          {"files", s.scenario.files},
+          {"size_bytes", s.scenario.size},
+          {"total_bytes", s.scenario.total_bytes()},
+          {"kept_directory", s.kept_directory.empty() ? json(nullptr) : json(s.kept_directory)},
+          {"engines", engines},
+          {"ranking", ranking_json(s)}};
+}
+
+class JsonWriter final : public ReportWriter {
+ public:
+  std::string_view format() const override { return "json"; }
+
+  void write(const BenchmarkResult& result, std::ostream& out) const override {
+    json scenarios = json::array();
+    for (const ScenarioResult& s : result.scenarios) scenarios.push_back(scenario_json(s));
+    json doc = {
+        {"context", context_json(result)}, {"format_version", kFormatVersion},
+        {"scenarios", scenarios},          {"notes", result.notes},
+        {"warnings", result.warnings},     {"ok", result.ok()},
+        {"cancelled", result.cancelled},   {"setup_error", text_or_null(result.setup_error)}};
+    // Paths and error texts need not be UTF-8: invalid bytes become U+FFFD instead of throwing.
+    out << doc.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ReportWriter> make_json_writer() { return std::make_unique<JsonWriter>(); }
+
+}  // namespace ccopy::report
