@@ -9,6 +9,7 @@ namespace ccopy {
 
 std::unique_ptr<ReportWriter> make_writer(std::string_view format) {
   if (format == "console") return report::make_console_writer();
+  if (format == "svg") return report::make_svg_writer();
   return nullptr;
 }
 

@@ -8,5 +8,6 @@
 namespace ccopy::report {
 
 std::unique_ptr<ReportWriter> make_console_writer();
+std::unique_ptr<ReportWriter> make_svg_writer();
 
 }  // namespace ccopy::report
