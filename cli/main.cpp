@@ -14,6 +14,7 @@
 
 #include "ccopy/report.hpp"
 #include "options.hpp"
+#include "progress.hpp"
 #include "sys/sys.hpp"
 
 namespace {
@@ -51,6 +52,28 @@ int failure(const std::string& message) {
   return exit_failed;
 }
 
+// Writes `result` in `format` to `path` ("-" is stdout); says why and returns false when the
+// file cannot be written.
+bool write_report_file(const char* flag, std::string_view format, const std::string& path,
+                       const BenchmarkResult& result) {
+  const std::unique_ptr<ReportWriter> writer = make_writer(format);
+  if (path == "-") {
+    writer->write(result, std::cout);
+    std::cout.flush();
+    return static_cast<bool>(std::cout);
+  }
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  if (file) writer->write(result, file);
+  if (file) file.close();
+  if (!file) {
+    const int err = errno;
+    std::cerr << fmt::format("concurrent_copy: -{} {}: cannot write the file: {}\n", flag, path,
+                             err != 0 ? sys::error_text(err) : std::string("write failed"));
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,7 +95,10 @@ int main(int argc, char** argv) {
   if (Error e = resolve_modes(config.mode, config.engines, notes)) return failure(e.message());
   config.cancel = &g_cancel;
 
+  ProgressLine progress(STDERR_FILENO, command.quiet);
+  if (progress.enabled()) config.progress = [&progress](const ProgressEvent& e) { progress.update(e); };
   BenchmarkResult result = run_benchmark(config);
+  progress.clear();
   result.notes.insert(result.notes.begin(), notes.begin(), notes.end());
 
   make_writer("console")->write(result, std::cout);
@@ -85,6 +111,8 @@ int main(int argc, char** argv) {
                              config.keep ? " (except with -keep)" : "");
     return sig == SIGTERM ? exit_terminated : exit_interrupted;
   }
+  bool exports_written = true;
+  if (!command.svg.empty()) exports_written = write_report_file("svg", "svg", command.svg, result);
   if (Error e = result.first_error()) return failure(e.message());
-  return exit_ok;
+  return exports_written ? exit_ok : exit_failed;
 }
