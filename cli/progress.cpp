@@ -40,9 +40,8 @@ std::string activity(const ProgressState& s) {
       break;
   }
   const std::string what = s.phase == Phase::verifying ? "verifying " : "";
-  if (s.warmup > 0)
-    return fmt::format("{}: {}warm-up {} of {}", s.engine, what, s.warmup, s.warmups);
-  return fmt::format("{}: {}run {} of {}", s.engine, what, s.run, s.runs);
+  if (s.warmup > 0) return fmt::format("{}: {}warm-up {}/{}", s.engine, what, s.warmup, s.warmups);
+  return fmt::format("{}: {}run {}/{}", s.engine, what, s.run, s.runs);
 }
 
 }  // namespace
@@ -72,15 +71,14 @@ std::string format_clock(std::chrono::seconds duration) {
 
 std::string format_progress(const ProgressState& state, std::chrono::nanoseconds elapsed,
                             std::size_t columns) {
-  std::string line =
-      fmt::format("scenario {} of {} ({}) | {} | {} elapsed", state.scenario_index + 1,
-                  state.scenario_count, state.scenario, activity(state),
-                  format_clock(std::chrono::duration_cast<std::chrono::seconds>(elapsed)));
+  std::string line = fmt::format(
+      "[{}/{} {}] {} | {} elapsed", state.scenario_index + 1, state.scenario_count, state.scenario,
+      activity(state), format_clock(std::chrono::duration_cast<std::chrono::seconds>(elapsed)));
   if (state.step > 0 && state.steps >= state.step) {
     const double left = static_cast<double>(elapsed.count()) *
                         static_cast<double>(state.steps - state.step) /
                         static_cast<double>(state.step);
-    line.append(", about ");
+    line.append(", ~");
     line.append(format_clock(std::chrono::seconds(static_cast<long long>(left / 1e9 + 0.5))));
     line.append(" left");
   }

@@ -29,8 +29,9 @@ struct ProgressState {
 [[nodiscard]] std::string format_clock(std::chrono::seconds duration);
 
 /// The progress line for `state` after `elapsed`, at most `columns - 1` characters, without
-/// control characters: "scenario 2 of 7 (200x64K) | xev: run 2 of 3 | 0:12 elapsed, about
-/// 0:30 left". The estimate of what remains scales the time so far by the copies still to do.
+/// control characters: "[2/7 200x64K] xev: run 2/3 | 0:12 elapsed, ~0:30 left" (scenario k of
+/// N, engine, run r of R). The estimate of what remains scales the time so far by the share of
+/// copies still to do.
 [[nodiscard]] std::string format_progress(const ProgressState& state,
                                           std::chrono::nanoseconds elapsed, std::size_t columns);
 

@@ -28,17 +28,16 @@ ProgressState copying(unsigned run, unsigned warmup, std::size_t step) {
 
 TEST(Progress, ShowsScenarioEngineRunElapsedAndRemaining) {
   EXPECT_EQ(format_progress(copying(2, 0, 14), seconds(12), 200),
-            "scenario 2 of 7 (200x64K) | xev: run 2 of 3 | 0:12 elapsed, about 0:36 left");
+            "[2/7 200x64K] xev: run 2/3 | 0:12 elapsed, ~0:36 left");
 }
 
 TEST(Progress, ShowsWarmUpsAndVerification) {
   EXPECT_EQ(format_progress(copying(0, 1, 8), seconds(4), 200),
-            "scenario 2 of 7 (200x64K) | xev: warm-up 1 of 1 | 0:04 elapsed, about 0:24 left");
+            "[2/7 200x64K] xev: warm-up 1/1 | 0:04 elapsed, ~0:24 left");
   ProgressState s = copying(3, 0, 28);
   s.phase = ProgressEvent::Phase::verifying;
-  EXPECT_EQ(
-      format_progress(s, seconds(100), 200),
-      "scenario 2 of 7 (200x64K) | xev: verifying run 3 of 3 | 1:40 elapsed, about 1:40 left");
+  EXPECT_EQ(format_progress(s, seconds(100), 200),
+            "[2/7 200x64K] xev: verifying run 3/3 | 1:40 elapsed, ~1:40 left");
 }
 
 TEST(Progress, NoEstimateBeforeTheFirstCopy) {
@@ -46,14 +45,13 @@ TEST(Progress, NoEstimateBeforeTheFirstCopy) {
   s.phase = ProgressEvent::Phase::generating;
   s.scenario_index = 0;
   s.scenario = "1000x4K";
-  EXPECT_EQ(format_progress(s, seconds(0), 200),
-            "scenario 1 of 7 (1000x4K) | generating files | 0:00 elapsed");
+  EXPECT_EQ(format_progress(s, seconds(0), 200), "[1/7 1000x4K] generating files | 0:00 elapsed");
 }
 
 TEST(Progress, FitsTheTerminalWithoutReachingItsLastColumn) {
-  const std::string line = format_progress(copying(2, 0, 14), seconds(12), 30);
-  EXPECT_EQ(line.size(), 29u);
-  EXPECT_EQ(line, "scenario 2 of 7 (200x64K) | x");
+  const std::string line = format_progress(copying(2, 0, 14), seconds(12), 20);
+  EXPECT_EQ(line.size(), 19u);
+  EXPECT_EQ(line, "[2/7 200x64K] xev: ");
 }
 
 TEST(Progress, ClockFormat) {
