@@ -21,6 +21,8 @@ constexpr std::size_t kPaletteSize = sizeof kPalette / sizeof kPalette[0];
 
 constexpr double kFontSize = 12;
 constexpr double kTitleSize = 16;
+constexpr double kMinWidth = 800;   // room for the title and context lines
+constexpr double kMaxWidth = 1400;  // wider than a laptop screen is hard to read
 
 // An estimate of a sans-serif text's width, used to keep labels apart: the average glyph of
 // the common sans-serif fonts (DejaVu Sans, Liberation Sans, Arial) is at most about 0.58 em
@@ -84,21 +86,40 @@ std::string number(double value) {
 // Maps throughput to a vertical position: linear from zero, or logarithmic over whole
 // decades, and chooses the ticks to label.
 class Axis {
+  static bool near(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(a, b); }
+  // The largest 1, 2 or 5 times a power of ten not above `value`, and the smallest not below.
+  static double nice_floor(double value) {
+    const double decade = std::pow(10.0, std::floor(std::log10(value)));
+    for (double m : {5.0, 2.0, 1.0})
+      if (decade * m <= value * 1.0001) return decade * m;
+    return decade;
+  }
+  static double nice_ceil(double value) {
+    const double decade = std::pow(10.0, std::floor(std::log10(value)));
+    for (double m : {1.0, 2.0, 5.0, 10.0})
+      if (decade * m >= value / 1.0001) return decade * m;
+    return decade * 10;
+  }
+
  public:
   Axis(double lowest, double highest, bool log, double top, double bottom)
       : log_(log), top_(top), bottom_(bottom) {
     if (log_) {
-      low_ = std::pow(10.0, std::floor(std::log10(lowest)));
-      high_ = std::pow(10.0, std::ceil(std::log10(highest)));
-      if (high_ <= low_) high_ = low_ * 10;
+      // The axis runs between "nice" numbers (1, 2 or 5 times a power of ten) around the data,
+      // labelled at every decade, and at 2 and 5 times it when there is room.
+      // The floor sits a little below the slowest run, so that its bar keeps some height.
+      low_ = nice_floor(lowest * 0.9);
+      high_ = std::max(nice_ceil(highest), low_ * 2);
       const bool fine = std::log10(high_ / low_) <= 2.5;
-      for (double decade = low_; decade <= high_ * 1.0001; decade *= 10) {
-        ticks_.push_back(decade);
-        if (!fine || decade * 2 > high_) continue;
-        ticks_.push_back(decade * 2);
-        if (decade * 5 < high_) ticks_.push_back(decade * 5);
+      for (double decade = std::pow(10.0, std::floor(std::log10(low_))); decade <= high_ * 1.0001;
+           decade *= 10) {
+        for (double m : {1.0, 2.0, 5.0}) {
+          const double tick = decade * m;
+          const bool bound = near(tick, low_) || near(tick, high_);
+          if (tick >= low_ / 1.0001 && tick <= high_ * 1.0001 && (m == 1.0 || fine || bound))
+            ticks_.push_back(tick);
+        }
       }
-      std::sort(ticks_.begin(), ticks_.end());
     } else {
       const double raw = std::max(highest, 1e-9) / 5;
       const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
@@ -139,18 +160,21 @@ class SvgWriter final : public ReportWriter {
     const std::size_t groups = std::max<std::size_t>(result.scenarios.size(), 1);
     const std::size_t per_group = std::max<std::size_t>(engines.size(), 1);
 
-    // Horizontal layout: each group gets room for its bars and its label.
+    // Horizontal layout: each group gets room for its bars, and for its label when the chart
+    // stays under kMaxWidth; past that the labels are slanted so that they cannot overlap.
     double label_width = 0;
     for (const ScenarioResult& s : result.scenarios)
       label_width = std::max(label_width, text_width(s.scenario.name(), kFontSize));
     const double min_bar = 12;
-    const double group_width =
-        std::max(static_cast<double>(per_group) * min_bar + 24, std::min(label_width + 16, 120.0));
-    const bool slanted_labels = label_width + 8 > group_width;
+    const double bars_width = static_cast<double>(per_group) * min_bar + 24;
     const double left = 84, right = 24;
-    const double width = std::max(800.0, left + right + group_width * static_cast<double>(groups));
+    const double wanted = static_cast<double>(groups) * std::max(bars_width, label_width + 16);
+    const double width =
+        std::max(kMinWidth, std::max(std::min(left + right + wanted, kMaxWidth),
+                                     left + right + bars_width * static_cast<double>(groups)));
     const double plot_width = width - left - right;
     const double slot = plot_width / static_cast<double>(groups);
+    const bool slanted_labels = label_width + 8 > slot;
     const double bar_width =
         std::clamp((slot - 24) * 0.7 / static_cast<double>(per_group), min_bar, 44.0);
 
