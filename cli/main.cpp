@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -62,6 +63,7 @@ bool write_report_file(const char* flag, std::string_view format, const std::str
     std::cout.flush();
     return static_cast<bool>(std::cout);
   }
+  errno = 0;
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   if (file) writer->write(result, file);
   if (file) file.close();
