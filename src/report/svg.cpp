@@ -106,11 +106,11 @@ class Axis {
       : log_(log), top_(top), bottom_(bottom) {
     if (log_) {
       // The axis runs between "nice" numbers (1, 2 or 5 times a power of ten) around the data,
-      // labelled at every decade, and at 2 and 5 times it when there is room.
+      // labelled at every decade, and at 2 and 5 times it when it spans at most three decades.
       // The floor sits a little below the slowest run, so that its bar keeps some height.
       low_ = nice_floor(lowest * 0.9);
       high_ = std::max(nice_ceil(highest), low_ * 2);
-      const bool fine = std::log10(high_ / low_) <= 2.5;
+      const bool fine = std::log10(high_ / low_) <= 3.05;
       for (double decade = std::pow(10.0, std::floor(std::log10(low_))); decade <= high_ * 1.0001;
            decade *= 10) {
         for (double m : {1.0, 2.0, 5.0}) {

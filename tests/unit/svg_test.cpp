@@ -81,7 +81,7 @@ TEST(Svg, LogScaleBeyondAFactorOfTen) {
   const std::string svg = svg_of(results({{10, 1 << 20}}, 20));
   EXPECT_NE(svg.find("Throughput, MiB/s (log scale)"), std::string::npos);
   // The slowest run is at 0.05 MiB/s and the fastest at 1.11: the axis runs from 0.05 to 2,
-  // labelled at 1, 2 and 5 times each power of ten, since it spans fewer than three decades.
+  // labelled at 1, 2 and 5 times each power of ten, since it spans at most three decades.
   for (const char* tick :
        {">0.05</text>", ">0.1</text>", ">0.2</text>", ">0.5</text>", ">1</text>", ">2</text>"})
     EXPECT_NE(svg.find(tick), std::string::npos) << tick;
