@@ -20,6 +20,7 @@
 
 #include "ccopy/report.hpp"
 #include "options.hpp"
+#include "progress.hpp"
 #include "sys/sys.hpp"
 
 namespace {
@@ -65,7 +66,8 @@ struct Export {
 std::vector<Export> requested_exports(const CommandLine& command) {
   std::vector<Export> exports;
   for (const auto& [format, path] : {std::pair{"json", &command.json}, std::pair{"csv", &command.csv},
-                                     std::pair{"markdown", &command.markdown}})
+                                     std::pair{"markdown", &command.markdown},
+                                     std::pair{"svg", &command.svg}})
     if (!path->empty()) exports.push_back({fmt::format("-{}", format), format, *path});
   return exports;
 }
@@ -128,7 +130,10 @@ int main(int argc, char** argv) {
   if (Error e = resolve_modes(config.mode, config.engines, notes)) return failure(e.message());
   config.cancel = &g_cancel;
 
+  ProgressLine progress(STDERR_FILENO, command.quiet);
+  if (progress.enabled()) config.progress = [&progress](const ProgressEvent& e) { progress.update(e); };
   BenchmarkResult result = run_benchmark(config);
+  progress.clear();
   result.notes.insert(result.notes.begin(), notes.begin(), notes.end());
 
   // An export on stdout must stay parseable, so the console report moves to stderr.

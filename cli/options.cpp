@@ -11,6 +11,7 @@
 #include "build_info.hpp"
 #include "ccopy/engine.hpp"
 #include "ccopy/size.hpp"
+#include "scenarios.hpp"
 
 namespace ccopy::cli {
 namespace {
@@ -20,29 +21,17 @@ namespace {
 struct RawFlags {
   std::string files = "50", size = "1048576", mode = "both", workers = "0", dir;
   std::string inflight = "16", chunk = "64K", runs = "5", warmup = "1", pool = "0", loops = "1";
-  std::string seed = "24301";
+  std::string seed = "24301", scenarios;
+  bool scenarios_given = false, files_given = false, size_given = false;
   bool keep = false, cold = false, fsync = false, quiet = false, version = false;
 };
 
-constexpr std::uint64_t kMaxFiles = 10'000'000;
-constexpr std::uint64_t kMaxSize = std::uint64_t{1} << 62;  // an off_t holds it
 constexpr std::uint64_t kMaxChunk = std::uint64_t{256} << 20;
 constexpr std::uint64_t kMaxInflight = 4096;
 
 struct UsageError {
   std::string message;
 };
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t comma = text.find(',', start);
-    parts.push_back(text.substr(start, comma - start));
-    if (comma == std::string::npos) return parts;
-    start = comma + 1;
-  }
-}
 
 std::uint64_t count_in_range(const char* flag, const std::string& text, std::uint64_t low,
                              std::uint64_t high) {
@@ -65,20 +54,21 @@ std::uint64_t size_in_range(const char* flag, const std::string& text, std::uint
   return *value;
 }
 
+// -scenarios names whole scenarios, so it cannot be combined with -files or -size: which of
+// the two would win is not obvious, and a silent choice would run something else than asked.
 std::vector<Scenario> scenarios_from(const RawFlags& raw) {
-  std::vector<std::uint64_t> counts, sizes;
-  for (const std::string& part : split_list(raw.files))
-    counts.push_back(count_in_range("files", part, 1, kMaxFiles));
-  for (const std::string& part : split_list(raw.size))
-    sizes.push_back(size_in_range("size", part, 0, kMaxSize));
   std::vector<Scenario> scenarios;
-  for (std::uint64_t count : counts) {
-    for (std::uint64_t size : sizes) {
-      if (size != 0 && count > std::numeric_limits<std::uint64_t>::max() / size)
-        throw UsageError{fmt::format("-files {} x -size {} overflows", count, size)};
-      scenarios.push_back({static_cast<std::size_t>(count), size});
-    }
+  if (raw.scenarios_given) {
+    if (raw.files_given || raw.size_given)
+      throw UsageError{fmt::format("-scenarios cannot be combined with {}: give either whole "
+                                   "scenarios or lists of file counts and sizes",
+                                   raw.files_given ? "-files" : "-size")};
+    if (std::string why = parse_scenario_list(raw.scenarios, scenarios); !why.empty())
+      throw UsageError{why};
+    return scenarios;
   }
+  if (std::string why = cross_product(raw.files, raw.size, scenarios); !why.empty())
+    throw UsageError{why};
   return scenarios;
 }
 
@@ -159,6 +149,10 @@ ParseResult parse_command_line(const std::vector<std::string>& args, CommandLine
       ->type_name("N")->capture_default_str();
   app.add_option("--size", raw.size, "Bytes per file: 4096, 4K, 64KiB, 1M, 10MiB, 1G (binary), or a list")
       ->type_name("BYTES")->capture_default_str();
+  app.add_option("--scenarios", raw.scenarios,
+                 "'all' (the original's seven: 1000x4K .. 5x50M) or a list of NxSIZE names, "
+                 "such as 1000x4K,50x1M; not with -files or -size")
+      ->type_name("LIST");
   app.add_option("--mode", raw.mode,
                  "xev, goroutine, both, all, an engine, or a comma-separated list")
       ->type_name("MODE")->capture_default_str();
@@ -183,6 +177,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args, CommandLine
   app.add_option("--csv", out.csv, "Write one CSV row per engine and scenario to FILE (- = stdout)")
       ->type_name("FILE");
   app.add_option("--markdown", out.markdown, "Write a Markdown table to FILE (- = stdout)")
+      ->type_name("FILE");
+  app.add_option("--svg", out.svg, "Draw the results as an SVG bar chart in FILE (- = stdout)")
       ->type_name("FILE");
   app.add_option("--seed", raw.seed, "Seed of the generated data")->type_name("N")->capture_default_str();
   app.add_flag("--quiet", raw.quiet, "No progress line on stderr");
@@ -209,6 +205,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args, CommandLine
       return {ParseResult::Kind::exit_with_text,
               fmt::format("concurrent_copy {} (commit {}, {} build)\n", build::version, build::git_commit,
                           build::build_type)};
+    raw.scenarios_given = app.count("--scenarios") > 0;
+    raw.files_given = app.count("--files") > 0;
+    raw.size_given = app.count("--size") > 0;
     convert(raw, out);
   } catch (const CLI::CallForHelp&) {
     return {ParseResult::Kind::exit_with_text, app.help()};

@@ -113,6 +113,73 @@ void write_scenario(const BenchmarkResult& result, const ScenarioResult& s, bool
   }
 }
 
+// Files this small are counted per file in the sweep table as well: for them the rate of
+// opens and closes matters more than bytes per second.
+constexpr std::uint64_t kSmallFile = 64 * 1024;
+
+std::string sweep_cell(const ScenarioResult& s, const EngineResult& e) {
+  if (e.runs.empty()) return e.error ? "FAILED" : "-";
+  std::string cell = fmt::format("{:.1f} MiB/s", median_mib_per_second(s.scenario, e));
+  if (s.scenario.size <= kSmallFile)
+    cell += fmt::format(", {:.0f} files/s", median_files_per_second(s.scenario, e));
+  if (e.error) cell += " then FAILED";
+  return cell;
+}
+
+std::string sweep_winner(const ScenarioResult& s) {
+  const auto order = ranked(s);
+  if (order.empty()) return "-";
+  if (order.size() == 1) return "only " + order[0]->choice.label;
+  const Comparison c = compare(*order[0], *order[1]);
+  std::string text = fmt::format("{} {:.2f}x", order[0]->choice.label, c.ratio);
+  if (order[0]->runs.size() < 2 || order[1]->runs.size() < 2) return text + " (too few runs to tell)";
+  return c.beyond_noise ? text : text + " (within the noise)";
+}
+
+// The sweep's answer in one table, like the original's README: a row per scenario, the
+// median throughput of every engine, and the winner with its ratio to the runner-up.
+void write_sweep_table(const BenchmarkResult& result, std::ostream& out) {
+  if (result.scenarios.empty()) return;
+  std::vector<std::string> header{"Scenario"};
+  for (const EngineResult& e : result.scenarios.front().engines) header.push_back(e.choice.label);
+  header.push_back("Winner");
+  std::vector<std::vector<std::string>> rows;
+  for (const ScenarioResult& s : result.scenarios) {
+    std::vector<std::string> row{s.scenario.name()};
+    for (const EngineResult& e : s.engines) row.push_back(sweep_cell(s, e));
+    row.push_back(sweep_winner(s));
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    width[i] = header[i].size();
+    for (const auto& row : rows) width[i] = std::max(width[i], row[i].size());
+  }
+  const auto line = [&](const std::vector<std::string>& cells) {
+    std::string text = " ";
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      const bool last = i + 1 == cells.size();
+      if (last) text += " " + cells[i];
+      else if (i == 0) text += fmt::format(" {:<{}}", cells[i], width[i]);
+      else text += fmt::format(" {:>{}}", cells[i], width[i]);
+      if (!last) text += " |";
+    }
+    return text + '\n';
+  };
+  out << fmt::format("\nSweep: median throughput per scenario ({} timed run{} per engine; MiB/s = "
+                     "2^20 bytes/s; files/s for files of {} or less)\n",
+                     result.config.runs, result.config.runs == 1 ? "" : "s", format_bytes(kSmallFile));
+  out << line(header);
+  std::string rule = " ";
+  for (std::size_t i = 0; i < width.size(); ++i)
+    rule += " " + std::string(i + 1 == width.size() ? std::size_t{6} : width[i], '-') +
+            (i + 1 == width.size() ? "" : " |");
+  out << rule << '\n';
+  for (const auto& row : rows) out << line(row);
+  out << "  Winner: the fastest median and its ratio to the runner-up; within the noise when their\n"
+         "  runs' min..max ranges overlap.\n";
+}
+
 class ConsoleWriter final : public ReportWriter {
  public:
   std::string_view format() const override { return "console"; }
@@ -140,6 +207,7 @@ class ConsoleWriter final : public ReportWriter {
       if (sweep) out << fmt::format("\n--- Scenario {} ---\n", s.scenario.name());
       write_scenario(result, s, sweep, out);
     }
+    if (c.scenarios.size() > 1) write_sweep_table(result, out);
     write_verdict(result, out);
   }
 

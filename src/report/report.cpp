@@ -12,6 +12,7 @@ std::unique_ptr<ReportWriter> make_writer(std::string_view format) {
   if (format == "json") return report::make_json_writer();
   if (format == "csv") return report::make_csv_writer();
   if (format == "markdown") return report::make_markdown_writer();
+  if (format == "svg") return report::make_svg_writer();
   return nullptr;
 }
 

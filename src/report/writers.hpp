@@ -11,5 +11,6 @@ std::unique_ptr<ReportWriter> make_console_writer();
 std::unique_ptr<ReportWriter> make_json_writer();
 std::unique_ptr<ReportWriter> make_csv_writer();
 std::unique_ptr<ReportWriter> make_markdown_writer();
+std::unique_ptr<ReportWriter> make_svg_writer();
 
 }  // namespace ccopy::report
