@@ -20,15 +20,17 @@ constexpr std::size_t kStackBytes = 256 * 1024;
 struct PoolShared {
   std::size_t count;
   const std::atomic<bool>* cancel;
-  const std::function<void(std::size_t)>* work;
+  std::size_t scratch_bytes;
+  const PoolWork* work;
   std::atomic<std::size_t> next{0};
 
   void drain() {
+    Scratch scratch(scratch_bytes);
     for (;;) {
       if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return;
       const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
       if (i >= count) return;
-      (*work)(i);
+      (*work)(i, scratch);
     }
   }
 };
@@ -53,9 +55,9 @@ std::int64_t now_ns() {
 }
 
 PoolReport run_on_threads(std::size_t count, unsigned threads, const std::atomic<bool>* cancel,
-                          const std::function<void(std::size_t)>& work) {
+                          std::size_t scratch_bytes, const PoolWork& work) {
   PoolReport report;
-  PoolShared shared{count, cancel, &work};
+  PoolShared shared{count, cancel, scratch_bytes, &work};
   pthread_attr_t attr;
   ::pthread_attr_init(&attr);
   ::pthread_attr_setstacksize(&attr, kStackBytes);

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 
 #include "ccopy/engine.hpp"
@@ -21,12 +22,31 @@ struct PoolReport {
   Error refused;         ///< set when the system refused a thread (EAGAIN); the rest carried on
 };
 
-/// Runs `work(i)` once for every i in [0, count) on up to `threads` new OS threads, each taking
-/// the next index until none is left (so a thread per file when `threads == count`). When the
-/// system refuses a thread, the threads already started share the rest; when it refuses the
-/// first, the calling thread does all the work. Indices are not started once `cancel` is set.
+/// A worker thread's own buffer: allocated the first time it is asked for, so a thread that
+/// never needs it costs nothing, and freed when the thread's work ends.
+class Scratch {
+ public:
+  explicit Scratch(std::size_t size) : size_(size) {}
+  [[nodiscard]] std::span<char> buffer() {
+    if (!data_) data_ = std::make_unique_for_overwrite<char[]>(size_);
+    return {data_.get(), size_};
+  }
+
+ private:
+  std::size_t size_;
+  std::unique_ptr<char[]> data_;
+};
+
+/// What a pool thread does for index `i`, with its own scratch buffer.
+using PoolWork = std::function<void(std::size_t i, Scratch& scratch)>;
+
+/// Runs `work(i, scratch)` once for every i in [0, count) on up to `threads` new OS threads,
+/// each taking the next index until none is left (so a thread per file when `threads ==
+/// count`), each with a Scratch of `scratch_bytes`. When the system refuses a thread, the
+/// threads already started share the rest; when it refuses the first, the calling thread does
+/// all the work. Indices are not started once `cancel` is set.
 PoolReport run_on_threads(std::size_t count, unsigned threads, const std::atomic<bool>* cancel,
-                          const std::function<void(std::size_t)>& work);
+                          std::size_t scratch_bytes, const PoolWork& work);
 
 /// Moves bytes from `src` to `dst`: `bytes` counts what was written so far, and is updated
 /// as the transfer goes, so a fallback can resume where it stopped.

@@ -97,25 +97,16 @@ Error copy_ranges(int src, int dst, const CopyJob& job, std::uint64_t& bytes, Ru
   return {};
 }
 
-// The fallback's buffer: one per worker thread, allocated the first time it is needed.
-std::span<char> fallback_buffer(std::size_t chunk) {
-  thread_local std::unique_ptr<char[]> buffer;
-  thread_local std::size_t buffer_size = 0;
-  if (buffer_size != chunk) {
-    buffer = std::make_unique_for_overwrite<char[]>(chunk);
-    buffer_size = chunk;
-  }
-  return {buffer.get(), buffer_size};
-}
-
+// The read/write fallback's buffer is the worker's scratch, allocated only when a fallback
+// needs it.
 Error kernel_transfer(int src, int dst, const CopyJob& job, std::uint64_t& bytes,
-                      const EngineOptions& options, RunFallbacks& run) {
+                      const EngineOptions& options, RunFallbacks& run, Scratch& scratch) {
   if (job.size == 0) return {};
   Error error;
   if (bytes == 0 && try_clone(src, dst, job, bytes, run, error)) return error;
   if (Error e = copy_ranges(src, dst, job, bytes, run, options.cancel)) return e;
   if (bytes >= job.size) return {};
-  return transfer_read_write(src, dst, job, fallback_buffer(options.chunk), bytes, options.cancel);
+  return transfer_read_write(src, dst, job, scratch.buffer(), bytes, options.cancel);
 }
 
 std::string errno_name(int err) {
@@ -168,11 +159,11 @@ class KernelEngine final : public Engine {
     const std::size_t wanted =
         options.workers == 0 ? jobs.size() : std::min<std::size_t>(options.workers, jobs.size());
     const auto threads = static_cast<unsigned>(std::min<std::size_t>(wanted, 1u << 20));
-    const PoolReport pool =
-        run_on_threads(jobs.size(), threads, options.cancel, [&](std::size_t i) {
+    const PoolReport pool = run_on_threads(
+        jobs.size(), threads, options.cancel, options.chunk, [&](std::size_t i, Scratch& scratch) {
           report.files[i] = copy_one_file(
               jobs[i], options, [&](int src, int dst, const CopyJob& job, std::uint64_t& bytes) {
-                return kernel_transfer(src, dst, job, bytes, options, run);
+                return kernel_transfer(src, dst, job, bytes, options, run, scratch);
               });
         });
     if (pool.refused)
