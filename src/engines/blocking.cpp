@@ -114,6 +114,16 @@ FileOutcome copy_one_file(const CopyJob& job, const EngineOptions& options,
   return outcome;
 }
 
+std::span<char> thread_buffer(std::size_t size) {
+  thread_local std::unique_ptr<char[]> buffer;
+  thread_local std::size_t buffer_size = 0;
+  if (buffer_size != size) {
+    buffer = std::make_unique_for_overwrite<char[]>(size);
+    buffer_size = size;
+  }
+  return {buffer.get(), buffer_size};
+}
+
 Error source_ended_early(const CopyJob& job, std::uint64_t bytes) {
   return Error::failure(fmt::format("read {}: source ended at byte {}, expected {} bytes",
                                     job.source, bytes, job.size));

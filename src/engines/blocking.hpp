@@ -44,6 +44,12 @@ using Transfer = std::function<Error(int src, int dst, const CopyJob& job, std::
                                         std::span<char> buffer, std::uint64_t& bytes,
                                         const std::atomic<bool>* cancel);
 
+/// The calling thread's copy buffer of `size` bytes, allocated at its first use in the thread
+/// and freed when the thread exits. (A thread_local must be declared in code the worker thread
+/// runs: one declared in the caller of run_on_threads is never initialised in the workers, so
+/// their destructors would never run.)
+[[nodiscard]] std::span<char> thread_buffer(std::size_t size);
+
 /// The error for a source that ended at `bytes` before the planned `job.size`.
 [[nodiscard]] Error source_ended_early(const CopyJob& job, std::uint64_t bytes);
 

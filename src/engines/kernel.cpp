@@ -97,17 +97,6 @@ Error copy_ranges(int src, int dst, const CopyJob& job, std::uint64_t& bytes, Ru
   return {};
 }
 
-// The fallback's buffer: one per worker thread, allocated the first time it is needed.
-std::span<char> fallback_buffer(std::size_t chunk) {
-  thread_local std::unique_ptr<char[]> buffer;
-  thread_local std::size_t buffer_size = 0;
-  if (buffer_size != chunk) {
-    buffer = std::make_unique_for_overwrite<char[]>(chunk);
-    buffer_size = chunk;
-  }
-  return {buffer.get(), buffer_size};
-}
-
 Error kernel_transfer(int src, int dst, const CopyJob& job, std::uint64_t& bytes,
                       const EngineOptions& options, RunFallbacks& run) {
   if (job.size == 0) return {};
@@ -115,7 +104,7 @@ Error kernel_transfer(int src, int dst, const CopyJob& job, std::uint64_t& bytes
   if (bytes == 0 && try_clone(src, dst, job, bytes, run, error)) return error;
   if (Error e = copy_ranges(src, dst, job, bytes, run, options.cancel)) return e;
   if (bytes >= job.size) return {};
-  return transfer_read_write(src, dst, job, fallback_buffer(options.chunk), bytes, options.cancel);
+  return transfer_read_write(src, dst, job, thread_buffer(options.chunk), bytes, options.cancel);
 }
 
 std::string errno_name(int err) {

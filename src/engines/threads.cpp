@@ -25,15 +25,9 @@ class ThreadsEngine final : public Engine {
   CopyReport copy(std::span<const CopyJob> jobs, const EngineOptions& options) override {
     CopyReport report = empty_report(jobs.size());
     const unsigned threads = thread_count(jobs.size(), options.workers);
-    // Each thread allocates its buffer when it starts and keeps it for every file it copies.
-    thread_local std::unique_ptr<char[]> buffer;
-    thread_local std::size_t buffer_size = 0;
     const PoolReport pool = run_on_threads(jobs.size(), threads, options.cancel, [&](std::size_t i) {
-      if (buffer_size != options.chunk) {
-        buffer = std::make_unique_for_overwrite<char[]>(options.chunk);
-        buffer_size = options.chunk;
-      }
-      const std::span<char> chunk(buffer.get(), buffer_size);
+      // Each thread allocates its buffer for its first file and keeps it for the others.
+      const std::span<char> chunk = thread_buffer(options.chunk);
       report.files[i] = copy_one_file(
           jobs[i], options, [&](int src, int dst, const CopyJob& job, std::uint64_t& bytes) {
             return transfer_read_write(src, dst, job, chunk, bytes, options.cancel);
