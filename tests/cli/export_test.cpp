@@ -253,9 +253,10 @@ TEST(Exports, JsonMatchesTheDocumentedSchema) {
   EXPECT_EQ(doc["context"]["directory"], dir.path());
   EXPECT_EQ(doc["context"]["parameters"]["runs"], 2);
   EXPECT_EQ(doc["context"]["parameters"]["warmup"], 0);
-  ASSERT_FALSE(doc["warnings"].empty());
-  EXPECT_EQ(doc["warnings"][0],
-            "only 2 timed runs per engine: too few to tell a difference from noise");
+  const std::vector<std::string> warnings = doc["warnings"].get<std::vector<std::string>>();
+  EXPECT_NE(std::find(warnings.begin(), warnings.end(),
+                      "only 2 timed runs per engine: too few to tell a difference from noise"),
+            warnings.end());
 }
 
 TEST(Exports, HoldEveryScenarioOfASweep) {
@@ -348,7 +349,8 @@ TEST(Exports, StraceCountsEveryRunAndEveryCopy) {
                                 CCOPY_BINARY};
   for (const std::string& a : small_run(dir, {"-runs", "3", "-warmup", "2", "-mode", "goroutine"}))
     args.push_back(a);
-  Process p(strace, args);
+  // LeakSanitizer cannot run under ptrace: in a sanitizer build it would fail the traced run.
+  Process p(strace, args, {"ASAN_OPTIONS=detect_leaks=0"});
   const ProcessResult r = p.finish(std::chrono::seconds(60));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   std::size_t syncs = 0, creates = 0;
@@ -450,7 +452,8 @@ TEST(Exports, AreWrittenWithTheErrorWhenACopyFails) {
        small_run(dir, {"-runs", "1", "-warmup", "0", "-mode", "goroutine", "-fsync", "-json",
                        json_path, "-csv", csv_path, "-markdown", md_path}))
     args.push_back(a);
-  Process p(strace, args);
+  // LeakSanitizer cannot run under ptrace: in a sanitizer build it would fail the traced run.
+  Process p(strace, args, {"ASAN_OPTIONS=detect_leaks=0"});
   const ProcessResult r = p.finish(std::chrono::seconds(60));
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
 

@@ -19,7 +19,8 @@ struct ProcessResult {
 /// A running child with its stdout and stderr on pipes.
 class Process {
  public:
-  /// Starts `program` with `args`; `env` entries ("NAME=value") are added to the environment.
+  /// Starts `program` with `args`; `env` entries ("NAME=value") are added to the environment,
+  /// replacing inherited entries of the same name.
   Process(const std::string& program, const std::vector<std::string>& args,
           const std::vector<std::string>& env = {});
   Process(const Process&) = delete;
