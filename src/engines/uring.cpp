@@ -204,15 +204,17 @@ class Loop {
   }
 
  private:
-  // A ring with SINGLE_ISSUER|DEFER_TASKRUN when the kernel takes it (6.1 and later): the
-  // kernel then runs completion work only when this thread asks for completions, instead of
-  // interrupting it. Older kernels refuse the flags with EINVAL; the plain ring works the same.
+  // A ring with COOP_TASKRUN when the kernel takes it (5.19 and later): the kernel then does not
+  // interrupt this thread to run completion work, which waits until the thread next enters the
+  // kernel. Measured against SINGLE_ISSUER|DEFER_TASKRUN and a plain ring (docs/results.md,
+  // Tuning log), it was the fastest of the three. Older kernels refuse the flag with EINVAL; the
+  // plain ring works the same.
   Error init_ring(unsigned entries) {
     io_uring_params params{};
-    params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    params.flags = IORING_SETUP_COOP_TASKRUN;
     int rc = io_uring_queue_init_params(entries, &ring_, &params);
     if (rc == -EINVAL) {
-      shared_.note("io_uring: the kernel refused SINGLE_ISSUER|DEFER_TASKRUN; using a plain ring");
+      shared_.note("io_uring: the kernel refused COOP_TASKRUN; using a plain ring");
       params = io_uring_params{};
       rc = io_uring_queue_init_params(entries, &ring_, &params);
     }
