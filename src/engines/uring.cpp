@@ -154,10 +154,11 @@ class Loop {
   Error setup() {
     const std::size_t slots = slots_for(options_, jobs_.size());
     const std::size_t chunks = chunks_for(options_, jobs_.size());
-    // Every operation in flight has a submission entry: two per file, one per chunk. The
-    // completion queue is twice that, so it cannot overflow.
+    // Every operation in flight has a submission entry: at most two per file (the opens, the
+    // closes) and two per chunk (a linked read and write). The completion queue is twice that,
+    // so it cannot overflow.
     unsigned entries = 8;
-    while (entries < slots * 2 + chunks) entries *= 2;
+    while (entries < (slots + chunks) * 2) entries *= 2;
     if (Error e = init_ring(entries)) return e;
     void* memory = nullptr;
     if (::posix_memalign(&memory, 4096, options_.chunk * chunks) != 0)
