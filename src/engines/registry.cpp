@@ -7,7 +7,7 @@ namespace ccopy {
 namespace {
 
 const std::array<EngineInfo, 2> kEngines{{
-    {"uring", "one thread, one io_uring event loop: every open, read, write and close on the ring",
+    {"uring", "one io_uring event loop, one thread (-loops N: N rings); every step on the ring",
      engines::probe_uring, engines::make_uring_engine},
     {"threads", "blocking open/read/write/close on OS threads, one per file or -workers N",
      engines::always_available, engines::make_threads_engine},
