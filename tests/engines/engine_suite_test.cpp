@@ -199,6 +199,52 @@ TEST_P(EngineSuite, StopsBeforeStartingWhenCancelled) {
   for (const FileOutcome& file : report.files) EXPECT_FALSE(file.attempted && !file.error);
 }
 
+struct CancelAfter {
+  std::atomic<bool> cancel{false};
+  std::atomic<unsigned> reads{0};
+  unsigned limit = 0;
+};
+
+// Sets the cancel flag when the engine sees its `limit`-th read result: a cancellation in the
+// middle of a copy, at a point that does not depend on timing.
+long cancel_after_reads(sys::Op op, long result, void* context) {
+  auto& state = *static_cast<CancelAfter*>(context);
+  if (op == sys::Op::read && state.reads.fetch_add(1) + 1 == state.limit) state.cancel = true;
+  return result;
+}
+
+std::size_t open_descriptors() { return entries_in("/proc/self/fd"); }
+
+TEST_P(EngineSuite, StopsMidCopyWhenCancelledAndClosesEverything) {
+  const std::vector<CopyJob> jobs = plan_jobs(workspace_, 40, 200'000);
+  ASSERT_FALSE(generate_sources(jobs, 1));
+  const std::size_t descriptors = open_descriptors();
+  CancelAfter state;
+  state.limit = 10;
+  EngineOptions options;
+  options.cancel = &state.cancel;
+  options.workers = 4;
+  options.inflight = 4;
+  options.chunk = 16 * 1024;
+  sys::set_fault_hook(cancel_after_reads, &state);
+  const CopyReport report = engine_->copy(jobs, options);
+  sys::set_fault_hook(nullptr, nullptr);
+  ASSERT_TRUE(state.cancel.load());
+  EXPECT_TRUE(report.cancelled);
+  std::size_t unfinished = 0;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const FileOutcome& file = report.files[i];
+    if (!file.attempted)
+      ++unfinished;
+    else if (file.error)
+      EXPECT_EQ(file.error.code, ECANCELED) << file.error.message();
+    else
+      EXPECT_TRUE(verify_copy(jobs[i]).ok()) << jobs[i].source;
+  }
+  EXPECT_GT(unfinished, 0u);
+  EXPECT_EQ(open_descriptors(), descriptors);
+}
+
 TEST_P(EngineSuite, DescribesItsConcurrency) {
   EngineOptions options;
   const std::string text = engine_->describe(options, 50);
