@@ -7,7 +7,7 @@ namespace ccopy {
 namespace {
 
 const std::array<EngineInfo, 4> kEngines{{
-    {"uring", "one thread, one io_uring event loop: every open, read, write and close on the ring",
+    {"uring", "one io_uring event loop, one thread (-loops N: N rings); every step on the ring",
      engines::probe_uring, engines::make_uring_engine},
     {"uv", "one libuv event loop; open/read/write/close on libuv's thread pool (-pool N)",
      engines::always_available, engines::make_uv_engine},

@@ -7,6 +7,7 @@
 #include "ccopy/engine.hpp"
 #include "ccopy/fileset.hpp"
 #include "ccopy/verify.hpp"
+#include "sys/sys.hpp"
 #include "test_dir.hpp"
 
 namespace ccopy {
@@ -27,10 +28,14 @@ class EngineSuite : public ::testing::TestWithParam<std::string> {
   }
 
   // Generates `count` files of `size` bytes, copies them, and checks every outcome and copy.
-  void copy_and_verify(std::size_t count, std::uint64_t size, const EngineOptions& options = {}) {
+  // With `hook`, every result of the copy (only) passes through it.
+  void copy_and_verify(std::size_t count, std::uint64_t size, const EngineOptions& options = {},
+                       sys::FaultHook hook = nullptr, void* context = nullptr) {
     const std::vector<CopyJob> jobs = plan_jobs(workspace_, count, size);
     ASSERT_FALSE(generate_sources(jobs, 42));
+    sys::set_fault_hook(hook, context);
     const CopyReport report = engine_->copy(jobs, options);
+    sys::set_fault_hook(nullptr, nullptr);
     ASSERT_FALSE(report.first_error()) << report.first_error().message();
     ASSERT_EQ(report.files.size(), count);
     EXPECT_FALSE(report.cancelled);
@@ -76,10 +81,63 @@ TEST_P(EngineSuite, CopiesWithAnOddChunkSize) {
   copy_and_verify(5, 50'000, options);
 }
 
+// Several rings share one list of files (uring); engines with one loop or none ignore `loops`.
+TEST_P(EngineSuite, CopiesWithSeveralLoops) {
+  EngineOptions options;
+  options.loops = 3;
+  options.inflight = 2;
+  options.chunk = 4097;
+  copy_and_verify(7, 50'000, options);
+}
+
+// More loops than files: the loops without a file must end without touching anything.
+TEST_P(EngineSuite, CopiesWithMoreLoopsThanFiles) {
+  EngineOptions options;
+  options.loops = 8;
+  copy_and_verify(2, 70'000, options);
+}
+
+// One large file with a small chunk: several chunks of it are in flight at once.
+TEST_P(EngineSuite, CopiesOneFileInManySmallChunks) {
+  EngineOptions options;
+  options.chunk = 4096;
+  copy_and_verify(1, 1024 * 1024 + 3, options);
+}
+
 TEST_P(EngineSuite, CopiesWithFsync) {
   EngineOptions options;
   options.fsync = true;
   copy_and_verify(5, 70'000, options);
+}
+
+// Every read and write reports half of what it moved (at least one byte): the engine must
+// resume each short transfer, including an io_uring write already linked to its read.
+long halve_transfers(sys::Op op, long result, void*) {
+  if ((op == sys::Op::read || op == sys::Op::write) && result > 1) return result / 2;
+  return result;
+}
+
+// Every third result of opening a source, a read or a write becomes -EINTR: the engine must
+// retry it. (Not a create: the file would exist already, and the retry would fail with EEXIST.)
+long interrupt_some(sys::Op op, long result, void* context) {
+  auto& count = *static_cast<std::atomic<unsigned>*>(context);
+  const bool retryable = op == sys::Op::open_source || op == sys::Op::read || op == sys::Op::write;
+  if (retryable && count.fetch_add(1) % 3 == 2) return -EINTR;
+  return result;
+}
+
+TEST_P(EngineSuite, ResumesShortReadsAndWrites) {
+  EngineOptions options;
+  options.chunk = 16 * 1024;
+  copy_and_verify(6, 100'003, options, halve_transfers);
+}
+
+TEST_P(EngineSuite, RetriesInterruptedCalls) {
+  std::atomic<unsigned> count{0};
+  EngineOptions options;
+  options.chunk = 16 * 1024;
+  copy_and_verify(6, 100'003, options, interrupt_some, &count);
+  EXPECT_GT(count.load(), 0u);
 }
 
 TEST_P(EngineSuite, ReportsAMissingSourceByName) {
@@ -116,6 +174,20 @@ TEST_P(EngineSuite, ReportsASourceShorterThanPlanned) {
       << report.files[0].error.message();
 }
 
+// With small chunks, several of them meet the end of the source; the error still names the
+// first missing byte.
+TEST_P(EngineSuite, ReportsASourceShorterThanPlannedInSmallChunks) {
+  std::vector<CopyJob> jobs = plan_jobs(workspace_, 1, 10'000);
+  ASSERT_FALSE(generate_sources(jobs, 1));
+  jobs[0].size = 30'000;
+  EngineOptions options;
+  options.chunk = 4096;
+  const CopyReport report = engine_->copy(jobs, options);
+  ASSERT_TRUE(report.files[0].error);
+  EXPECT_NE(report.files[0].error.message().find("ended at byte 10000"), std::string::npos)
+      << report.files[0].error.message();
+}
+
 TEST_P(EngineSuite, StopsBeforeStartingWhenCancelled) {
   const std::vector<CopyJob> jobs = plan_jobs(workspace_, 10, 1000);
   ASSERT_FALSE(generate_sources(jobs, 1));
@@ -125,6 +197,57 @@ TEST_P(EngineSuite, StopsBeforeStartingWhenCancelled) {
   const CopyReport report = engine_->copy(jobs, options);
   EXPECT_TRUE(report.cancelled);
   for (const FileOutcome& file : report.files) EXPECT_FALSE(file.attempted && !file.error);
+}
+
+struct CancelAfter {
+  std::atomic<bool> cancel{false};
+  std::atomic<unsigned> reads{0};
+  unsigned limit = 0;
+};
+
+// Sets the cancel flag when the engine sees its `limit`-th read (or copy_file_range) result: a cancellation in the
+// middle of a copy, at a point that does not depend on timing.
+long cancel_after_reads(sys::Op op, long result, void* context) {
+  auto& state = *static_cast<CancelAfter*>(context);
+  const bool data = op == sys::Op::read || op == sys::Op::copy_range;
+  if (data && state.reads.fetch_add(1) + 1 == state.limit) state.cancel = true;
+  return result;
+}
+
+std::size_t open_descriptors() { return entries_in("/proc/self/fd"); }
+
+TEST_P(EngineSuite, StopsMidCopyWhenCancelledAndClosesEverything) {
+  const std::vector<CopyJob> all = plan_jobs(workspace_, 41, 200'000);
+  ASSERT_FALSE(generate_sources(all, 1));
+  // A first copy lets the engine make what it keeps for the life of the process (libuv's
+  // signal pipe, say), so that only descriptors of this copy are counted.
+  ASSERT_FALSE(engine_->copy(std::span(all).subspan(40), {}).first_error());
+  const std::span<const CopyJob> jobs = std::span(all).first(40);
+  const std::size_t descriptors = open_descriptors();
+  CancelAfter state;
+  state.limit = 10;
+  EngineOptions options;
+  options.cancel = &state.cancel;
+  options.workers = 4;
+  options.inflight = 4;
+  options.chunk = 16 * 1024;
+  sys::set_fault_hook(cancel_after_reads, &state);
+  const CopyReport report = engine_->copy(jobs, options);
+  sys::set_fault_hook(nullptr, nullptr);
+  ASSERT_TRUE(state.cancel.load());
+  EXPECT_TRUE(report.cancelled);
+  std::size_t unfinished = 0;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const FileOutcome& file = report.files[i];
+    if (!file.attempted)
+      ++unfinished;
+    else if (file.error)
+      EXPECT_EQ(file.error.code, ECANCELED) << file.error.message();
+    else
+      EXPECT_TRUE(verify_copy(jobs[i]).ok()) << jobs[i].source;
+  }
+  EXPECT_GT(unfinished, 0u);
+  EXPECT_EQ(open_descriptors(), descriptors);
 }
 
 TEST_P(EngineSuite, DescribesItsConcurrency) {
