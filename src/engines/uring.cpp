@@ -203,7 +203,10 @@ class Loop {
         if (res < 0) fail(slot, res, source ? "open" : "create", source ? job.source : job.destination);
         else (source ? slot.source : slot.destination) = static_cast<int>(res);
         if (slot.pending > 0) return;  // the other open is still on its way
-        if (slot.error || cancelled()) return close_both(index);
+        // A file stopped by cancellation is not a copied file: it says so, and the report
+        // counts the run as cancelled.
+        if (cancelled()) fail(slot, -ECANCELED, "copy", job.source);
+        if (slot.error) return close_both(index);
         if (job.size == 0) return finish_data(index);
         return submit_read(index);
       }

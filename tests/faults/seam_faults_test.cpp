@@ -156,6 +156,48 @@ TEST_P(SeamFaults, AnIoErrorNamesTheFile) { expect_one_named_failure(EIO); }
 
 TEST_P(SeamFaults, AnUnexpectedCancellationNamesTheFile) { expect_one_named_failure(ECANCELED); }
 
+// Sets the cancel flag as the engine opens a file, at the `at`-th open, so that cancellation
+// lands mid-copy at the same point on every run, between a file's opening and its first byte
+// (where an event loop can forget to mark the file as not copied).
+struct CancelMidCopy {
+  std::atomic<bool> cancel{false};
+  std::atomic<unsigned long> calls{0};
+  unsigned long at = 30;
+  static long hook(sys::Op op, long result, void* context) {
+    auto& self = *static_cast<CancelMidCopy*>(context);
+    const bool opens = op == sys::Op::open_source || op == sys::Op::create_destination;
+    if (opens && self.calls.fetch_add(1) == self.at) self.cancel = true;
+    return result;
+  }
+};
+
+TEST_P(SeamFaults, CancellationMidCopyCountsNoUnfinishedFileAsCopied) {
+  const std::vector<CopyJob> jobs = generate(40, 300'000);
+  CancelMidCopy trigger;
+  EngineOptions options;
+  options.cancel = &trigger.cancel;
+  const long fds_before = testing::open_descriptors();
+  CopyReport report;
+  {
+    ScopedFaultHook faults(CancelMidCopy::hook, &trigger);
+    report = engine_->copy(jobs, options);
+  }
+  ASSERT_TRUE(trigger.cancel.load()) << "the copy ended before the cancellation point";
+  EXPECT_TRUE(report.cancelled);
+  EXPECT_EQ(testing::open_descriptors(), fds_before) << "descriptors leaked";
+  std::size_t unfinished = 0;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const FileOutcome& f = report.files[i];
+    if (!f.attempted || f.error) {
+      ++unfinished;
+      continue;
+    }
+    EXPECT_EQ(f.bytes, jobs[i].size) << jobs[i].source;
+    EXPECT_TRUE(verify_copy(jobs[i]).ok()) << jobs[i].destination << " reported copied";
+  }
+  EXPECT_GT(unfinished, 0u);
+}
+
 // A real storm: SIGALRM every millisecond, with a handler installed without SA_RESTART, so
 // that blocking calls, io_uring_enter and epoll_wait all see EINTR while the copy runs.
 std::atomic<unsigned long> g_alarms{0};
