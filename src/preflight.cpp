@@ -36,16 +36,16 @@ Error check_space(const std::string& directory, const SpaceNeeded& needed,
                   const sys::FilesystemSpace& space) {
   const auto free_bytes = static_cast<std::uint64_t>(std::max(0LL, space.available_bytes));
   if (needed.bytes > free_bytes)
-    return Error::from_errno(
-        ENOSPC, fmt::format("not enough space in {}: the run needs {} (the source files, one copy "
-                            "and their metadata), {} free",
-                            directory, format_bytes(needed.bytes), format_bytes(free_bytes)));
+    return Error::failure(
+        fmt::format("not enough space in {}: the run needs {} (the source files, one copy "
+                    "and their metadata), {} free",
+                    directory, format_bytes(needed.bytes), format_bytes(free_bytes)));
   if (space.available_inodes >= 0 &&
       needed.inodes > static_cast<std::uint64_t>(space.available_inodes))
-    return Error::from_errno(
-        ENOSPC, fmt::format("not enough inodes in {}: the run creates {} files and directories, "
-                            "{} can still be created",
-                            directory, needed.inodes, space.available_inodes));
+    return Error::failure(
+        fmt::format("not enough inodes in {}: the run creates {} files and directories, "
+                    "{} can still be created",
+                    directory, needed.inodes, space.available_inodes));
   return {};
 }
 
@@ -56,11 +56,11 @@ DescriptorBound bound_by_descriptors(const EngineOptions& requested, std::size_t
   const long spare = limit - std::max(0L, open_now) - kReservedDescriptors;
   const std::size_t at_once = spare >= 2 ? static_cast<std::size_t>(spare / 2) : 0;
   if (at_once == 0) {
-    bound.error = Error::from_errno(
-        EMFILE, fmt::format("the open-file limit ({}) leaves no room to copy: {} descriptors are "
-                            "open and {} are kept for the benchmark itself; raise it with "
-                            "'ulimit -n'",
-                            limit, open_now, kReservedDescriptors));
+    bound.error = Error::failure(
+        fmt::format("the open-file limit ({}) leaves no room to copy: {} descriptors are "
+                    "open and {} are kept for the benchmark itself; raise it with "
+                    "'ulimit -n'",
+                    limit, open_now, kReservedDescriptors));
     return bound;
   }
   if (files <= at_once) return bound;
