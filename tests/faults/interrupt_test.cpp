@@ -104,6 +104,11 @@ const std::vector<std::string> kSweep{"-files", "200,300", "-size", "64K,128K",
 
 TEST(Interrupt, SigintDuringGeneration) { interrupt({kLongGeneration, SIGINT, generating}); }
 TEST(Interrupt, SigtermDuringGeneration) { interrupt({kLongGeneration, SIGTERM, generating}); }
+TEST(Interrupt, SigintWhileGeneratingOneHugeFile) {
+  // Generation is interrupted inside the file, not only between files; the signal comes long
+  // before the gibibyte is written.
+  interrupt({{"-files", "1", "-size", "1G", "-mode", "goroutine"}, SIGINT, generating});
+}
 TEST(Interrupt, SigintDuringACopy) { interrupt({kLongCopy, SIGINT, copying}); }
 TEST(Interrupt, SigtermDuringACopy) { interrupt({kLongCopy, SIGTERM, copying}); }
 TEST(Interrupt, SigintDuringASweep) { interrupt({kSweep, SIGINT, copying}); }
