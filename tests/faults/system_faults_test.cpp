@@ -112,6 +112,12 @@ TEST_P(SystemFaults, AFileSizeLimitIsNamedAsEfbig) {
 }
 
 TEST_P(SystemFaults, TheDescriptorLimitIsNamedAsEmfile) {
+#ifdef CCOPY_UBSAN
+  // UBSan's vptr check probes memory through a pipe (IsAccessibleMemoryRange in
+  // sanitizer_common); with no descriptor free the probe fails and it reports a false
+  // "invalid vptr". The plain and TSan builds run this test.
+  GTEST_SKIP() << "UBSan needs a free descriptor for its own checks";
+#endif
   // One descriptor to spare: a file's source may open, its destination cannot (and an event
   // loop's own descriptors take the spare one first).
   const auto jobs = jobs_between(source_, destination_, std::vector<std::uint64_t>(20, 10'000));
