@@ -147,9 +147,8 @@ int main(int argc, char** argv) {
 
   if (result.cancelled) {
     const int sig = g_signal.load();
-    std::cerr << fmt::format("concurrent_copy: interrupted by {}; generated files removed{}\n",
-                             sig == SIGTERM ? "SIGTERM" : "SIGINT",
-                             config.keep ? " (except with -keep)" : "");
+    std::cerr << fmt::format("concurrent_copy: interrupted by {}; {}\n", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                             config.keep ? "the generated files are kept (-keep)" : "generated files removed");
     return sig == SIGTERM ? exit_terminated : exit_interrupted;
   }
   if (Error e = result.first_error()) return failure(e.message());

@@ -13,6 +13,7 @@
 #include "ccopy/size.hpp"
 #include "ccopy/verify.hpp"
 #include "engines/blocking.hpp"
+#include "preflight.hpp"
 #include "sys/sys.hpp"
 
 namespace ccopy {
@@ -129,6 +130,10 @@ class Runner {
       }
       engines_.push_back(info->make());
     }
+    if (Error e = check_room()) {
+      result_.setup_error = std::move(e);
+      return std::move(result_);
+    }
     for (std::size_t k = 0; k < config_.scenarios.size() && !result_.cancelled; ++k) {
       if (Error e = run_scenario(k)) {
         if (e.code == ECANCELED) result_.cancelled = true;
@@ -157,6 +162,7 @@ class Runner {
     if (Error e = Workspace::create(config_.directory, workspace)) return e;
     if (config_.keep) workspace.keep();
     const std::vector<CopyJob> jobs = plan_jobs(workspace, scenario.files, scenario.size);
+    if (Error e = bound_options(jobs.size())) return e;
     tell({ProgressEvent::Phase::generating, index, 0, &scenario, nullptr});
     if (Error e = generate_sources(jobs, config_.seed + index, config_.cancel)) return e;
 
@@ -165,7 +171,7 @@ class Runner {
     for (std::size_t e = 0; e < engines_.size(); ++e) {
       EngineResult& r = out.engines.emplace_back();
       r.choice = config_.engines[e];
-      r.description = engines_[e]->describe(config_.options, jobs.size());
+      r.description = engines_[e]->describe(options_, jobs.size());
       r.verified = config_.verify;
     }
     const unsigned rounds = config_.warmup + config_.runs;
@@ -182,6 +188,34 @@ class Runner {
     return {};
   }
 
+  // Refuses, before anything is written, a run that the file system of the directory cannot
+  // hold.
+  Error check_room() const {
+    sys::FilesystemSpace space;
+    if (const long rc = sys::filesystem_space(config_.directory, space); rc < 0)
+      return Error::from_errno(static_cast<int>(-rc), "statvfs " + config_.directory);
+    const SpaceNeeded needed = space_needed(config_.scenarios, config_.keep,
+                                            static_cast<std::uint64_t>(space.block_size));
+    return check_space(config_.directory, needed, space);
+  }
+
+  // Sets the options every engine runs this scenario with: the configured ones, with the
+  // files open at once bounded by the descriptor limit.
+  // The engines also watch the benchmark's cancel flag, so that an interrupted copy stops at
+  // its next chunk instead of running to the end.
+  Error bound_options(std::size_t files) {
+    options_ = config_.options;
+    if (options_.cancel == nullptr) options_.cancel = config_.cancel;
+    const long limit = sys::open_file_limit();
+    const long open_now = sys::open_descriptor_count();
+    if (limit < 0 || open_now < 0) return {};
+    DescriptorBound bound = bound_by_descriptors(options_, files, limit, open_now);
+    if (bound.error) return bound.error;
+    if (!bound.note.empty()) add_note(result_.notes, bound.note);
+    options_ = bound.options;
+    return {};
+  }
+
   // One run of one engine. Returns an error only for what stops the whole benchmark.
   Error run_once(const Workspace& workspace, const std::vector<CopyJob>& jobs, std::size_t index,
                  unsigned round, std::size_t e, EngineResult& r) {
@@ -193,7 +227,7 @@ class Runner {
     event.run = warmup ? 0 : round - config_.warmup + 1;
     event.warmup = warmup ? round + 1 : 0;
     tell(event);
-    Measured m = measure_copy(*engines_[e], jobs, config_.options);
+    Measured m = measure_copy(*engines_[e], jobs, options_);
     for (const std::string& note : m.report.notes) add_note(r.notes, note);
     if (m.report.cancelled) return Error::from_errno(ECANCELED, "benchmark");
     if (Error err = m.report.first_error()) {
@@ -238,6 +272,7 @@ class Runner {
   const BenchmarkConfig& config_;
   BenchmarkResult result_;
   std::vector<std::unique_ptr<Engine>> engines_;
+  EngineOptions options_;  // the current scenario's, bounded by the descriptor limit
   std::size_t steps_ = 0;
   std::size_t step_ = 0;
   std::int64_t sequence_ = 0;

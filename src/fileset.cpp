@@ -47,13 +47,18 @@ class Xoshiro256 {
   std::uint64_t s_[4]{};
 };
 
-Error fill_file(const CopyJob& job, std::uint64_t seed, std::vector<std::uint64_t>& buffer) {
+// Stops with ECANCELED between two blocks once `cancel` is set, so that even one huge file
+// does not hold up an interruption.
+Error fill_file(const CopyJob& job, std::uint64_t seed, std::vector<std::uint64_t>& buffer,
+                const std::atomic<bool>* cancel) {
   const long fd = sys::create_destination(job.source.c_str());
   if (fd < 0) return Error::from_errno(static_cast<int>(-fd), "create " + job.source);
   sys::unique_fd owner(static_cast<int>(fd));
   Xoshiro256 random(seed);
   std::uint64_t offset = 0;
   while (offset < job.size) {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed))
+      return Error::from_errno(ECANCELED, "generate " + job.source);
     const std::uint64_t want = std::min<std::uint64_t>(job.size - offset, buffer.size() * 8);
     for (std::size_t i = 0; i < (want + 7) / 8; ++i) buffer[i] = random.next();
     std::uint64_t done = 0;
@@ -157,7 +162,7 @@ Error generate_sources(const std::vector<CopyJob>& jobs, std::uint64_t seed,
         errors[id] = Error::from_errno(ECANCELED, "generate source files");
         return;
       }
-      if (Error e = fill_file(jobs[i], seed ^ (0x9e3779b97f4a7c15ULL * (i + 1)), buffer)) {
+      if (Error e = fill_file(jobs[i], seed ^ (0x9e3779b97f4a7c15ULL * (i + 1)), buffer, cancel)) {
         errors[id] = std::move(e);
         next = jobs.size();
         return;

@@ -153,6 +153,16 @@ CopyReport empty_report(std::size_t count) {
   return report;
 }
 
+void fail_unattempted(CopyReport& report, std::span<const CopyJob> jobs) {
+  if (!report.engine_error) return;
+  for (std::size_t i = 0; i < report.files.size() && i < jobs.size(); ++i) {
+    FileOutcome& file = report.files[i];
+    if (!file.attempted && !file.error)
+      file.error = Error{report.engine_error.code,
+                         fmt::format("copy {}: {}", jobs[i].source, report.engine_error.context)};
+  }
+}
+
 void finish_report(CopyReport& report, const std::atomic<bool>* cancel) {
   if (cancel == nullptr || !cancel->load()) return;
   for (const FileOutcome& file : report.files) {

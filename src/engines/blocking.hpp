@@ -70,6 +70,10 @@ using Transfer = std::function<Error(int src, int dst, const CopyJob& job, std::
 /// The CopyReport for `jobs`, one outcome each, none attempted yet.
 [[nodiscard]] CopyReport empty_report(std::size_t count);
 
+/// Gives every file the engine never attempted the engine's error, so that no file of a run
+/// that could not start reads as copied.
+void fail_unattempted(CopyReport& report, std::span<const CopyJob> jobs);
+
 /// Marks the report cancelled when `cancel` is set and some file was never attempted or
 /// failed with ECANCELED.
 void finish_report(CopyReport& report, const std::atomic<bool>* cancel);

@@ -594,6 +594,7 @@ class UringEngine final : public Engine {
       else if (!report.engine_error)
         report.engine_error = shared.setup_error;
     }
+    fail_unattempted(report, jobs);
     finish_report(report, options.cancel);
     return report;
   }

@@ -425,6 +425,7 @@ class UvEngine final : public Engine {
     Loop loop(jobs, options, report);
     if (Error e = loop.setup()) {
       report.engine_error = std::move(e);
+      fail_unattempted(report, jobs);
       return report;
     }
     loop.run();

@@ -1,5 +1,6 @@
 #include "sys/sys.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
@@ -12,6 +13,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 
@@ -168,4 +170,36 @@ long check_writable_directory(const std::string& path) {
   if (::access(path.c_str(), W_OK | X_OK) < 0) return -errno;
   return 0;
 }
+}  // namespace ccopy::sys
+
+namespace ccopy::sys {
+
+long filesystem_space(const std::string& path, FilesystemSpace& out) {
+  struct statvfs info {};
+  if (::statvfs(path.c_str(), &info) < 0) return -errno;
+  out.block_size = static_cast<long long>(info.f_frsize > 0 ? info.f_frsize : 4096);
+  out.available_bytes = static_cast<long long>(info.f_bavail) * out.block_size;
+  // File systems without an inode limit (btrfs, some FUSE) report zero files in total.
+  out.available_inodes = info.f_files == 0 ? -1 : static_cast<long long>(info.f_favail);
+  return 0;
+}
+
+long open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) < 0) return -errno;
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > static_cast<rlim_t>(LONG_MAX))
+    return LONG_MAX;
+  return static_cast<long>(limit.rlim_cur);
+}
+
+long open_descriptor_count() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return -errno;
+  long count = 0;
+  while (const dirent* entry = ::readdir(dir))
+    if (entry->d_name[0] != '.') ++count;
+  ::closedir(dir);
+  return count - 1;  // the directory stream's own descriptor
+}
+
 }  // namespace ccopy::sys

@@ -114,3 +114,21 @@ namespace ccopy::sys {
 /// -ENOENT, -EACCES, -EROFS).
 [[nodiscard]] long check_writable_directory(const std::string& path);
 }  // namespace ccopy::sys
+
+namespace ccopy::sys {
+
+/// What a file system can still hold, for the free-space check before a run.
+struct FilesystemSpace {
+  long long available_bytes = 0;   ///< bytes an unprivileged user may still write
+  long long block_size = 4096;     ///< the allocation unit (f_frsize)
+  long long available_inodes = -1; ///< files that can still be created; -1 when unlimited
+};
+/// statvfs on `path`; 0 or -errno.
+[[nodiscard]] long filesystem_space(const std::string& path, FilesystemSpace& out);
+
+/// The soft RLIMIT_NOFILE now, or -errno.
+[[nodiscard]] long open_file_limit();
+/// How many descriptors this process has open now (entries of /proc/self/fd), or -errno.
+[[nodiscard]] long open_descriptor_count();
+
+}  // namespace ccopy::sys

@@ -1,0 +1,86 @@
+#include "preflight.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "ccopy/size.hpp"
+
+namespace ccopy {
+namespace {
+
+std::uint64_t round_up(std::uint64_t bytes, std::uint64_t block) {
+  return block == 0 ? bytes : (bytes + block - 1) / block * block;
+}
+
+}  // namespace
+
+SpaceNeeded space_needed(std::span<const Scenario> scenarios, bool keep, std::uint64_t block_size) {
+  SpaceNeeded total, largest;
+  for (const Scenario& s : scenarios) {
+    // Two copies of every file (source and destination), each taking whole blocks, and one
+    // block per file for its directory entry; the workspace holds three directories.
+    const std::uint64_t per_file = 2 * round_up(s.size, block_size) + block_size;
+    const SpaceNeeded one{s.files * per_file + 3 * block_size, 2 * s.files + 3};
+    total.bytes += one.bytes;
+    total.inodes += one.inodes;
+    largest.bytes = std::max(largest.bytes, one.bytes);
+    largest.inodes = std::max(largest.inodes, one.inodes);
+  }
+  return keep ? total : largest;
+}
+
+Error check_space(const std::string& directory, const SpaceNeeded& needed,
+                  const sys::FilesystemSpace& space) {
+  const auto free_bytes = static_cast<std::uint64_t>(std::max(0LL, space.available_bytes));
+  if (needed.bytes > free_bytes)
+    return Error::failure(
+        fmt::format("not enough space in {}: the run needs {} (the source files, one copy "
+                    "and their metadata), {} free",
+                    directory, format_bytes(needed.bytes), format_bytes(free_bytes)));
+  if (space.available_inodes >= 0 &&
+      needed.inodes > static_cast<std::uint64_t>(space.available_inodes))
+    return Error::failure(
+        fmt::format("not enough inodes in {}: the run creates {} files and directories, "
+                    "{} can still be created",
+                    directory, needed.inodes, space.available_inodes));
+  return {};
+}
+
+DescriptorBound bound_by_descriptors(const EngineOptions& requested, std::size_t files, long limit,
+                                     long open_now) {
+  DescriptorBound bound;
+  bound.options = requested;
+  const long spare = limit - std::max(0L, open_now) - kReservedDescriptors;
+  const std::size_t at_once = spare >= 2 ? static_cast<std::size_t>(spare / 2) : 0;
+  if (at_once == 0) {
+    bound.error = Error::failure(
+        fmt::format("the open-file limit ({}) leaves no room to copy: {} descriptors are "
+                    "open and {} are kept for the benchmark itself; raise it with "
+                    "'ulimit -n'",
+                    limit, open_now, kReservedDescriptors));
+    return bound;
+  }
+  if (files <= at_once) return bound;
+  std::vector<std::string> changes;
+  const std::size_t workers = requested.workers == 0 ? files : requested.workers;
+  if (workers > at_once) {
+    bound.options.workers = static_cast<unsigned>(at_once);
+    changes.push_back(fmt::format("-workers {}", at_once));
+  }
+  const unsigned loops = std::max(1u, requested.loops);
+  if (std::size_t{requested.inflight} * loops > at_once) {
+    bound.options.inflight = static_cast<unsigned>(std::max<std::size_t>(1, at_once / loops));
+    changes.push_back(fmt::format("-inflight {}", bound.options.inflight));
+  }
+  if (!changes.empty())
+    bound.note = fmt::format(
+        "the open-file limit ({}) allows {} files open at once (2 descriptors each): copying at "
+        "most {} at a time ({})",
+        limit, at_once, at_once, fmt::join(changes, ", "));
+  return bound;
+}
+
+}  // namespace ccopy

@@ -1,0 +1,52 @@
+// Checks made before a benchmark writes anything: is there room on disk for it, and how many
+// files may be open at once under the descriptor limit. Both are pure functions of what the
+// system reports, so that tests can give them any figures.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "ccopy/benchmark.hpp"
+#include "ccopy/engine.hpp"
+#include "ccopy/error.hpp"
+#include "sys/sys.hpp"
+
+namespace ccopy {
+
+/// What a run needs on the file system of its directory.
+struct SpaceNeeded {
+  std::uint64_t bytes = 0;   ///< every file rounded up to whole blocks, sources and copies
+  std::uint64_t inodes = 0;  ///< every source, every copy, and the workspace's directories
+};
+
+/// The room needed by `scenarios`: one scenario's sources and one destination set at a time,
+/// or all of them at once when `keep` leaves every scenario's files on disk.
+[[nodiscard]] SpaceNeeded space_needed(std::span<const Scenario> scenarios, bool keep,
+                                       std::uint64_t block_size);
+
+/// An error naming `directory`, what is needed and what is free, when `space` cannot hold
+/// `needed`; an empty Error otherwise.
+[[nodiscard]] Error check_space(const std::string& directory, const SpaceNeeded& needed,
+                                const sys::FilesystemSpace& space);
+
+/// Descriptors kept free for what runs beside the copies: the ring or event loop itself,
+/// verification threads, generation threads, the report and the standard streams.
+inline constexpr long kReservedDescriptors = 64;
+
+/// The options an engine runs with under the descriptor limit.
+struct DescriptorBound {
+  EngineOptions options;  ///< `requested`, with workers and in-flight files bounded
+  std::string note;       ///< what was bounded and why, for the output; empty when nothing was
+  Error error;            ///< set when not even one file can be copied at a time
+};
+
+/// Bounds the files open at once (two descriptors each: source and destination) so that a run
+/// of `files` files never fails halfway with EMFILE: `-workers 0` (a thread per file),
+/// `-workers` and `-inflight` x `-loops` are each brought down to what `limit` allows once
+/// `open_now` descriptors and `kReservedDescriptors` are set aside.
+[[nodiscard]] DescriptorBound bound_by_descriptors(const EngineOptions& requested,
+                                                   std::size_t files, long limit, long open_now);
+
+}  // namespace ccopy

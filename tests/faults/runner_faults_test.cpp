@@ -1,0 +1,146 @@
+// The runner's side of faults: an engine whose copy fails is reported with the file and the
+// errno text and is not counted as verified, while the other engines' results stand; and the
+// checks made before anything is written (free space, descriptors) refuse or bound clearly.
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "ccopy/benchmark.hpp"
+#include "fault_support.hpp"
+#include "preflight.hpp"
+
+namespace ccopy {
+namespace {
+
+using testing::TestDir;
+
+// Armed by the runner's progress callback when the victim engine starts its copy; fails the
+// next data transfer with EIO, once.
+struct FailVictimOnce {
+  std::atomic<bool> armed{false};
+  std::atomic<bool> fired{false};
+  static long hook(sys::Op op, long result, void* context) {
+    auto& self = *static_cast<FailVictimOnce*>(context);
+    if (!testing::moves_data(op) || !self.armed.exchange(false)) return result;
+    self.fired = true;
+    return -EIO;
+  }
+};
+
+TEST(RunnerFaults, AFailedCopyIsNamedAndNotCountedAsVerified) {
+  TestDir dir;
+  ASSERT_TRUE(dir.ok());
+  BenchmarkConfig config;
+  config.directory = dir.path();
+  config.scenarios = {{6, 200'000}};
+  for (const std::string& name : testing::every_engine()) {
+    if (find_engine(name)->probe().available) config.engines.push_back({name, name});
+  }
+  ASSERT_GE(config.engines.size(), 1u);
+  const std::string victim = config.engines.front().label;
+  config.runs = 2;
+  config.warmup = 0;
+  FailVictimOnce fault;
+  bool armed_once = false;
+  config.progress = [&](const ProgressEvent& event) {
+    if (event.phase == ProgressEvent::Phase::copying && event.engine->label == victim &&
+        !armed_once) {
+      armed_once = true;
+      fault.armed = true;
+    }
+  };
+  BenchmarkResult result;
+  {
+    testing::ScopedFaultHook hook(FailVictimOnce::hook, &fault);
+    result = run_benchmark(config);
+  }
+  ASSERT_TRUE(fault.fired.load());
+  ASSERT_FALSE(result.setup_error) << result.setup_error.message();
+  EXPECT_FALSE(result.ok());
+  const Error first = result.first_error();
+  EXPECT_EQ(first.code, EIO);
+  EXPECT_NE(first.message().find(dir.path()), std::string::npos) << first.message();
+  EXPECT_NE(first.message().find("Input/output error"), std::string::npos) << first.message();
+  ASSERT_EQ(result.scenarios.size(), 1u);
+  for (const EngineResult& e : result.scenarios[0].engines) {
+    if (e.choice.label == victim) {
+      EXPECT_FALSE(e.verified);
+      EXPECT_TRUE(e.error);
+    } else {
+      EXPECT_TRUE(e.verified) << e.choice.label << ": " << e.error.message();
+      EXPECT_FALSE(e.error) << e.error.message();
+      EXPECT_EQ(e.runs.size(), 2u);
+    }
+  }
+  EXPECT_EQ(testing::entries_in(dir.path()), 0u) << "the workspace was left behind";
+}
+
+TEST(Preflight, CountsSourcesCopiesAndMetadataInWholeBlocks) {
+  const std::vector<Scenario> one{{10, 5000}};
+  const SpaceNeeded need = space_needed(one, false, 4096);
+  EXPECT_EQ(need.bytes, 10 * (2 * 8192 + 4096) + 3 * 4096u);
+  EXPECT_EQ(need.inodes, 23u);
+}
+
+TEST(Preflight, ASweepNeedsItsLargestScenarioUnlessKeptThenAll) {
+  const std::vector<Scenario> sweep{{10, 4096}, {20, 4096}};
+  EXPECT_EQ(space_needed(sweep, false, 4096).bytes, 20 * 3 * 4096u + 3 * 4096u);
+  EXPECT_EQ(space_needed(sweep, true, 4096).bytes, 30 * 3 * 4096u + 6 * 4096u);
+}
+
+TEST(Preflight, RefusesTooLittleSpaceNamingTheDirectoryAndBothFigures) {
+  sys::FilesystemSpace space;
+  space.available_bytes = 1024 * 1024;
+  const Error e = check_space("/data", {3 * 1024 * 1024, 10}, space);
+  ASSERT_TRUE(e);
+  EXPECT_NE(e.message().find("not enough space in /data: the run needs 3.0 MiB"), std::string::npos)
+      << e.message();
+  EXPECT_NE(e.message().find("1.0 MiB free"), std::string::npos) << e.message();
+  space.available_bytes = 4 * 1024 * 1024;
+  EXPECT_FALSE(check_space("/data", {3 * 1024 * 1024, 10}, space));
+  space.available_inodes = 5;
+  EXPECT_NE(check_space("/data", {3 * 1024 * 1024, 10}, space).message().find("not enough inodes"),
+            std::string::npos);
+}
+
+TEST(Preflight, LeavesOptionsAloneWhenEveryFileFits) {
+  EngineOptions requested;
+  const DescriptorBound b = bound_by_descriptors(requested, 100, 1024, 10);
+  EXPECT_FALSE(b.error);
+  EXPECT_TRUE(b.note.empty());
+  EXPECT_EQ(b.options.workers, 0u);
+  EXPECT_EQ(b.options.inflight, 16u);
+}
+
+TEST(Preflight, BoundsAThreadPerFileAndInflightBelowTheLimit) {
+  EngineOptions requested;
+  requested.inflight = 200;
+  // 256 - 10 open - 64 reserved = 182 spare: 91 files at once.
+  const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10);
+  EXPECT_FALSE(b.error);
+  EXPECT_EQ(b.options.workers, 91u);
+  EXPECT_EQ(b.options.inflight, 91u);
+  EXPECT_NE(b.note.find("the open-file limit (256) allows 91 files open at once"),
+            std::string::npos)
+      << b.note;
+  EXPECT_NE(b.note.find("-workers 91, -inflight 91"), std::string::npos) << b.note;
+}
+
+TEST(Preflight, SharesTheBoundAmongLoops) {
+  EngineOptions requested;
+  requested.inflight = 64;
+  requested.loops = 4;
+  requested.workers = 8;
+  const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10);
+  EXPECT_EQ(b.options.workers, 8u);
+  EXPECT_EQ(b.options.inflight, 22u);
+}
+
+TEST(Preflight, RefusesWhenNotOneFileFits) {
+  const DescriptorBound b = bound_by_descriptors({}, 10, 70, 10);
+  ASSERT_TRUE(b.error);
+  EXPECT_NE(b.error.message().find("the open-file limit (70) leaves no room"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ccopy
