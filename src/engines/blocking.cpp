@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <fmt/format.h>
@@ -78,6 +79,21 @@ PoolReport run_on_threads(std::size_t count, unsigned threads, const std::atomic
   for (pthread_t id : started) ::pthread_join(id, nullptr);
   report.started = started.empty() ? 1 : static_cast<unsigned>(started.size());
   return report;
+}
+
+unsigned worker_threads(std::size_t files, unsigned workers) {
+  const std::size_t wanted = workers == 0 ? files : std::min<std::size_t>(workers, files);
+  return static_cast<unsigned>(std::min<std::size_t>(wanted, 1u << 20));
+}
+
+std::string describe_workers(unsigned workers, std::size_t files) {
+  if (workers == 0) return "one thread per file";
+  return fmt::format("{} worker threads", std::min<std::size_t>(workers, files));
+}
+
+void note_refused_thread(const PoolReport& pool, CopyReport& report) {
+  if (pool.refused)
+    report.notes.push_back(fmt::format("the system refused a thread: {}", pool.refused.message()));
 }
 
 FileOutcome copy_one_file(const CopyJob& job, const EngineOptions& options,

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "ccopy/engine.hpp"
 
@@ -47,6 +48,17 @@ using PoolWork = std::function<void(std::size_t i, Scratch& scratch)>;
 /// all the work. Indices are not started once `cancel` is set.
 PoolReport run_on_threads(std::size_t count, unsigned threads, const std::atomic<bool>* cancel,
                           std::size_t scratch_bytes, const PoolWork& work);
+
+/// The threads a pool engine starts for `files` files: one per file when `workers` is 0,
+/// else at most `workers`.
+[[nodiscard]] unsigned worker_threads(std::size_t files, unsigned workers);
+
+/// How a pool engine's concurrency reads in the output: "one thread per file" or
+/// "N worker threads".
+[[nodiscard]] std::string describe_workers(unsigned workers, std::size_t files);
+
+/// Tells the report, in a note, that the system refused one of the pool's threads.
+void note_refused_thread(const PoolReport& pool, CopyReport& report);
 
 /// Moves bytes from `src` to `dst`: `bytes` counts what was written so far, and is updated
 /// as the transfer goes, so a fallback can resume where it stopped.

@@ -146,19 +146,13 @@ class KernelEngine final : public Engine {
   std::string_view name() const override { return "kernel"; }
 
   std::string describe(const EngineOptions& options, std::size_t file_count) const override {
-    const char* how = "FICLONE, else copy_file_range";
-    if (options.workers == 0 || options.workers >= file_count)
-      return options.workers == 0 ? fmt::format("{} on one thread per file", how)
-                                  : fmt::format("{} on {} worker threads", how, file_count);
-    return fmt::format("{} on {} worker threads", how, options.workers);
+    return "FICLONE, else copy_file_range on " + describe_workers(options.workers, file_count);
   }
 
   CopyReport copy(std::span<const CopyJob> jobs, const EngineOptions& options) override {
     CopyReport report = empty_report(jobs.size());
     RunFallbacks run;
-    const std::size_t wanted =
-        options.workers == 0 ? jobs.size() : std::min<std::size_t>(options.workers, jobs.size());
-    const auto threads = static_cast<unsigned>(std::min<std::size_t>(wanted, 1u << 20));
+    const unsigned threads = worker_threads(jobs.size(), options.workers);
     const PoolReport pool = run_on_threads(
         jobs.size(), threads, options.cancel, options.chunk, [&](std::size_t i, Scratch& scratch) {
           report.files[i] = copy_one_file(
@@ -166,9 +160,7 @@ class KernelEngine final : public Engine {
                 return kernel_transfer(src, dst, job, bytes, options, run, scratch);
               });
         });
-    if (pool.refused)
-      report.notes.push_back(
-          fmt::format("the system refused a thread: {}", pool.refused.message()));
+    note_refused_thread(pool, report);
     add_fallback_notes(run, report);
     finish_report(report, options.cancel);
     return report;

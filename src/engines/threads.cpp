@@ -1,7 +1,6 @@
 // The "goroutine" design: blocking open, read, write and close on OS threads. With
 // `workers == 0` every file gets its own thread, as the Go original gives every file its own
 // goroutine; with `workers == N` at most N files are copied at once.
-#include <fmt/format.h>
 
 #include <memory>
 
@@ -16,15 +15,12 @@ class ThreadsEngine final : public Engine {
   std::string_view name() const override { return "threads"; }
 
   std::string describe(const EngineOptions& options, std::size_t file_count) const override {
-    if (options.workers == 0 || options.workers >= file_count)
-      return options.workers == 0 ? "one thread per file"
-                                  : fmt::format("{} worker threads", file_count);
-    return fmt::format("{} worker threads", options.workers);
+    return describe_workers(options.workers, file_count);
   }
 
   CopyReport copy(std::span<const CopyJob> jobs, const EngineOptions& options) override {
     CopyReport report = empty_report(jobs.size());
-    const unsigned threads = thread_count(jobs.size(), options.workers);
+    const unsigned threads = worker_threads(jobs.size(), options.workers);
     // Each thread allocates its buffer for its first file and keeps it for the others.
     const PoolReport pool = run_on_threads(
         jobs.size(), threads, options.cancel, options.chunk, [&](std::size_t i, Scratch& scratch) {
@@ -34,17 +30,9 @@ class ThreadsEngine final : public Engine {
                 return transfer_read_write(src, dst, job, chunk, bytes, options.cancel);
               });
         });
-    if (pool.refused)
-      report.notes.push_back(
-          fmt::format("the system refused a thread: {}", pool.refused.message()));
+    note_refused_thread(pool, report);
     finish_report(report, options.cancel);
     return report;
-  }
-
- private:
-  static unsigned thread_count(std::size_t files, unsigned workers) {
-    const std::size_t wanted = workers == 0 ? files : std::min<std::size_t>(workers, files);
-    return static_cast<unsigned>(std::min<std::size_t>(wanted, 1u << 20));
   }
 };
 
