@@ -21,7 +21,7 @@ namespace {
 struct RawFlags {
   std::string files = "50", size = "1048576", mode = "both", workers = "0", dir;
   std::string inflight = "16", chunk = "64K", runs = "5", warmup = "1", pool = "0", loops = "1";
-  std::string seed = "24301", scenarios;
+  std::string seed = "24301", scenarios, kernel_copy = "auto";
   bool scenarios_given = false, files_given = false, size_given = false;
   bool keep = false, cold = false, fsync = false, quiet = false, version = false;
 };
@@ -88,6 +88,12 @@ void check_stdout_exports(const CommandLine& out) {
                                  on_stdout[0], on_stdout[1])};
 }
 
+KernelCopy kernel_copy_from(const std::string& text) {
+  for (const KernelCopy mode : {KernelCopy::automatic, KernelCopy::on, KernelCopy::off})
+    if (text == kernel_copy_name(mode)) return mode;
+  throw UsageError{fmt::format("-kernel-copy: '{}' is not one of auto, on, off", text)};
+}
+
 void convert(const RawFlags& raw, CommandLine& out) {
   BenchmarkConfig& c = out.config;
   c.scenarios = scenarios_from(raw);
@@ -98,6 +104,7 @@ void convert(const RawFlags& raw, CommandLine& out) {
   c.options.chunk = static_cast<std::size_t>(size_in_range("chunk", raw.chunk, 1, kMaxChunk));
   c.options.pool = static_cast<unsigned>(count_in_range("pool", raw.pool, 0, 1024));
   c.options.loops = static_cast<unsigned>(count_in_range("loops", raw.loops, 1, 1024));
+  c.options.kernel_copy = kernel_copy_from(raw.kernel_copy);
   c.options.fsync = raw.fsync;
   c.runs = static_cast<unsigned>(count_in_range("runs", raw.runs, 1, 100'000));
   c.warmup = static_cast<unsigned>(count_in_range("warmup", raw.warmup, 0, 100'000));
@@ -170,6 +177,10 @@ ParseResult parse_command_line(const std::vector<std::string>& args, CommandLine
   app.add_option("--pool", raw.pool, "uv engine: libuv thread pool size; 0 = libuv's default")
       ->type_name("N")->capture_default_str();
   app.add_option("--loops", raw.loops, "uring engine: rings, one per thread")->type_name("N")->capture_default_str();
+  app.add_option("--kernel-copy", raw.kernel_copy,
+                 "uring and uv engines: copy inside the kernel (uring: splice through a pipe; uv: "
+                 "sendfile) instead of read/write through a buffer: auto (where faster), on, off")
+      ->type_name("WHEN")->capture_default_str();
   app.add_flag("--cold", raw.cold, "Evict the sources from the page cache before every run");
   app.add_flag("--fsync", raw.fsync, "fdatasync every destination before closing it (timed)");
   app.add_option("--json", out.json, "Write every run and figure as JSON to FILE (- = stdout)")

@@ -24,6 +24,17 @@ struct CopyJob {
   std::uint64_t size = 0;
 };
 
+/// Whether the event-loop engines copy inside the kernel (uring: splice through a pipe; uv:
+/// uv_fs_sendfile, which is copy_file_range) instead of reading into a buffer and writing it.
+enum class KernelCopy : std::uint8_t {
+  automatic,  ///< where it was measured faster (docs/engines.md says where)
+  on,         ///< always, for every file
+  off         ///< never: read and write through a buffer, the original's design
+};
+
+/// "auto", "on" or "off", as the command line spells it.
+[[nodiscard]] std::string_view kernel_copy_name(KernelCopy mode);
+
 /// How an engine should copy. Every engine reads the fields that apply to its design and
 /// ignores the rest; `describe()` says which ones it used.
 struct EngineOptions {
@@ -37,6 +48,8 @@ struct EngineOptions {
   unsigned pool = 0;
   /// io_uring engine: number of rings, one per thread.
   unsigned loops = 1;
+  /// Event-loop engines (uring, uv): copy inside the kernel or through a buffer.
+  KernelCopy kernel_copy = KernelCopy::automatic;
   /// fdatasync every destination before closing it (inside the timing).
   bool fsync = false;
   /// When set and it becomes true, engines stop starting new work, finish or cancel what is

@@ -33,6 +33,18 @@ Error CopyReport::first_error() const {
   return engine_error;
 }
 
+std::string_view kernel_copy_name(KernelCopy mode) {
+  switch (mode) {
+    case KernelCopy::on:
+      return "on";
+    case KernelCopy::off:
+      return "off";
+    case KernelCopy::automatic:
+      break;
+  }
+  return "auto";
+}
+
 std::size_t CopyReport::failed_count() const {
   std::size_t failed = 0;
   for (const FileOutcome& file : files) failed += file.error ? 1u : 0u;

@@ -57,6 +57,7 @@ json parameters_json(const BenchmarkConfig& c) {
           {"chunk_bytes", c.options.chunk},
           {"pool", c.options.pool},
           {"loops", c.options.loops},
+          {"kernel_copy", kernel_copy_name(c.options.kernel_copy)},
           {"runs", c.runs},
           {"warmup", c.warmup},
           {"cold", c.cold},

@@ -23,6 +23,19 @@ TEST(Options, DefaultsAreTheOriginals) {
   EXPECT_FALSE(c.config.keep);
   EXPECT_EQ(c.config.runs, 5u);
   EXPECT_EQ(c.config.warmup, 1u);
+  EXPECT_EQ(c.config.options.kernel_copy, KernelCopy::automatic);
+}
+
+TEST(Options, KernelCopyTakesEachOfItsValuesInEitherSpelling) {
+  for (const auto& [args, want] :
+       {std::pair{std::vector<std::string>{"-kernel-copy", "on"}, KernelCopy::on},
+        std::pair{std::vector<std::string>{"--kernel-copy=off"}, KernelCopy::off},
+        std::pair{std::vector<std::string>{"-kernel-copy=off", "-kernel-copy", "auto"},
+                  KernelCopy::automatic}}) {
+    CommandLine c;
+    ASSERT_EQ(parse(args, c).kind, ParseResult::Kind::run) << args[0];
+    EXPECT_EQ(c.config.options.kernel_copy, want) << args[0];
+  }
 }
 
 struct Spelling {
@@ -66,7 +79,7 @@ TEST(Options, HelpInEitherSpellingShowsEveryFlag) {
     const ParseResult r = parse({flag}, c);
     ASSERT_EQ(r.kind, ParseResult::Kind::exit_with_text) << flag;
     for (const char* name : {"--files", "--size", "--mode", "--workers", "--keep", "--dir",
-                             "--inflight", "--chunk", "--runs", "--warmup"})
+                             "--inflight", "--chunk", "--runs", "--warmup", "--kernel-copy"})
       EXPECT_NE(r.text.find(name), std::string::npos) << name;
   }
 }
@@ -104,6 +117,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadUsage{{"-chunk", "0"}, "-chunk: 0 is out of range"},
                       BadUsage{{"-chunk", "1T"}, "-chunk: 1T is out of range"},
                       BadUsage{{"-runs", "0"}, "-runs: 0 is out of range"},
+                      BadUsage{{"-kernel-copy", "yes"},
+                               "-kernel-copy: 'yes' is not one of auto, on, off"},
                       BadUsage{{"-files", "10", "-size", "4611686018427387904"}, "overflows"},
                       BadUsage{{"-files", "10000001"}, "-files: 10000001 is out of range"},
                       BadUsage{{"-mode", "xev,,goroutine"}, "empty name"},
