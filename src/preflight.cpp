@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ccopy/size.hpp"
+#include "engines/blocking.hpp"
 
 namespace ccopy {
 namespace {
@@ -65,7 +66,9 @@ DescriptorBound bound_by_descriptors(const EngineOptions& requested, std::size_t
   }
   if (files <= at_once) return bound;
   std::vector<std::string> changes;
-  const std::size_t workers = requested.workers == 0 ? files : requested.workers;
+  // The threads the thread engines would run at once (a thread per file is bounded by its
+  // buffer budget).
+  const std::size_t workers = engines::worker_threads(requested, files);
   if (workers > at_once) {
     bound.options.workers = static_cast<unsigned>(at_once);
     changes.push_back(fmt::format("-workers {}", at_once));

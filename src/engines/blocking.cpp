@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "ccopy/size.hpp"
 #include "sys/sys.hpp"
 
 namespace ccopy::engines {
@@ -24,6 +25,12 @@ struct PoolShared {
   std::size_t scratch_bytes;
   const PoolWork* work;
   std::atomic<std::size_t> next{0};
+
+  // Whether some index is still waiting for a thread (and the run was not cancelled).
+  [[nodiscard]] bool has_waiting() const {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
+    return next.load(std::memory_order_relaxed) < count;
+  }
 
   void drain() {
     Scratch scratch(scratch_bytes);
@@ -65,6 +72,10 @@ PoolReport run_on_threads(std::size_t count, unsigned threads, const std::atomic
   std::vector<pthread_t> started;
   started.reserve(threads);
   for (unsigned t = 0; t < threads; ++t) {
+    // A thread is started only for a file that no thread has taken yet: when the threads
+    // already running keep up (small files, thread creation slower than a copy), starting more
+    // would cost a thread each and copy nothing.
+    if (t > 0 && !shared.has_waiting()) break;
     pthread_t id;
     const int rc = ::pthread_create(&id, &attr, pool_thread, &shared);
     if (rc != 0) {
@@ -81,14 +92,25 @@ PoolReport run_on_threads(std::size_t count, unsigned threads, const std::atomic
   return report;
 }
 
-unsigned worker_threads(std::size_t files, unsigned workers) {
-  const std::size_t wanted = workers == 0 ? files : std::min<std::size_t>(workers, files);
+unsigned threads_within_budget(std::size_t chunk) {
+  return static_cast<unsigned>(
+      std::max<std::size_t>(4, kThreadBufferBudget / std::max<std::size_t>(chunk, 1)));
+}
+
+unsigned worker_threads(const EngineOptions& options, std::size_t files) {
+  const std::size_t wanted = options.workers == 0
+                                 ? std::min<std::size_t>(files, threads_within_budget(options.chunk))
+                                 : std::min<std::size_t>(options.workers, files);
   return static_cast<unsigned>(std::min<std::size_t>(wanted, 1u << 20));
 }
 
-std::string describe_workers(unsigned workers, std::size_t files) {
-  if (workers == 0) return "one thread per file";
-  return fmt::format("{} worker threads", std::min<std::size_t>(workers, files));
+std::string describe_workers(const EngineOptions& options, std::size_t files) {
+  if (options.workers != 0)
+    return fmt::format("{} worker threads", std::min<std::size_t>(options.workers, files));
+  const unsigned bound = threads_within_budget(options.chunk);
+  if (files <= bound) return "a thread per waiting file";
+  return fmt::format("a thread per waiting file, at most {} at once: {} of buffers", bound,
+                     format_bytes(std::uint64_t{bound} * options.chunk));
 }
 
 void note_refused_thread(const PoolReport& pool, CopyReport& report) {

@@ -43,19 +43,32 @@ using PoolWork = std::function<void(std::size_t i, Scratch& scratch)>;
 
 /// Runs `work(i, scratch)` once for every i in [0, count) on up to `threads` new OS threads,
 /// each taking the next index until none is left (so a thread per file when `threads ==
-/// count`), each with a Scratch of `scratch_bytes`. When the system refuses a thread, the
+/// count`), each with a Scratch of `scratch_bytes`. Threads are started one after another,
+/// and only while some index is still waiting: when the running threads take every index
+/// before the next thread would start, no more are started. When the system refuses a thread, the
 /// threads already started share the rest; when it refuses the first, the calling thread does
 /// all the work. Indices are not started once `cancel` is set.
 PoolReport run_on_threads(std::size_t count, unsigned threads, const std::atomic<bool>* cancel,
                           std::size_t scratch_bytes, const PoolWork& work);
 
-/// The threads a pool engine starts for `files` files: one per file when `workers` is 0,
-/// else at most `workers`.
-[[nodiscard]] unsigned worker_threads(std::size_t files, unsigned workers);
+/// Most bytes the buffers of a thread per file may hold at once (`-workers 0`). Each thread of
+/// the thread engines owns a `-chunk` buffer while it copies (the kernel engine's threads only
+/// on a fallback to read/write); when many files are waiting on a slow disk, an unbounded
+/// number of threads would hold an unbounded amount of memory while adding no speed.
+inline constexpr std::size_t kThreadBufferBudget = std::size_t{32} << 20;
 
-/// How a pool engine's concurrency reads in the output: "one thread per file" or
+/// The most threads `-workers 0` runs at once with `chunk`-byte buffers: the buffer budget's
+/// worth, and never fewer than 4.
+[[nodiscard]] unsigned threads_within_budget(std::size_t chunk);
+
+/// The threads a pool engine starts for `files` files: one per file when `options.workers` is
+/// 0, bounded by the buffer budget, else at most `options.workers`.
+[[nodiscard]] unsigned worker_threads(const EngineOptions& options, std::size_t files);
+
+/// How a pool engine's concurrency reads in the output: "a thread per waiting file",
+/// "a thread per waiting file, at most 512 at once: 32.0 MiB of buffers" or
 /// "N worker threads".
-[[nodiscard]] std::string describe_workers(unsigned workers, std::size_t files);
+[[nodiscard]] std::string describe_workers(const EngineOptions& options, std::size_t files);
 
 /// Tells the report, in a note, that the system refused one of the pool's threads.
 void note_refused_thread(const PoolReport& pool, CopyReport& report);

@@ -146,13 +146,13 @@ class KernelEngine final : public Engine {
   std::string_view name() const override { return "kernel"; }
 
   std::string describe(const EngineOptions& options, std::size_t file_count) const override {
-    return "FICLONE, else copy_file_range on " + describe_workers(options.workers, file_count);
+    return "FICLONE, else copy_file_range on " + describe_workers(options, file_count);
   }
 
   CopyReport copy(std::span<const CopyJob> jobs, const EngineOptions& options) override {
     CopyReport report = empty_report(jobs.size());
     RunFallbacks run;
-    const unsigned threads = worker_threads(jobs.size(), options.workers);
+    const unsigned threads = worker_threads(options, jobs.size());
     const PoolReport pool = run_on_threads(
         jobs.size(), threads, options.cancel, options.chunk, [&](std::size_t i, Scratch& scratch) {
           report.files[i] = copy_one_file(

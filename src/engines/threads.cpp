@@ -15,12 +15,12 @@ class ThreadsEngine final : public Engine {
   std::string_view name() const override { return "threads"; }
 
   std::string describe(const EngineOptions& options, std::size_t file_count) const override {
-    return describe_workers(options.workers, file_count);
+    return describe_workers(options, file_count);
   }
 
   CopyReport copy(std::span<const CopyJob> jobs, const EngineOptions& options) override {
     CopyReport report = empty_report(jobs.size());
-    const unsigned threads = worker_threads(jobs.size(), options.workers);
+    const unsigned threads = worker_threads(options, jobs.size());
     // Each thread allocates its buffer for its first file and keeps it for the others.
     const PoolReport pool = run_on_threads(
         jobs.size(), threads, options.cancel, options.chunk, [&](std::size_t i, Scratch& scratch) {

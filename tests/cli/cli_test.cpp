@@ -39,7 +39,7 @@ TEST(Cli, DefaultRunPrintsTheOriginalsReport) {
   EXPECT_TRUE(has_line(r.out, "^Running xev copy \\(io_uring event loop, 16 files in flight\\)\\.\\.\\. "
                               "done in [0-9.]+ (ns|us|ms|s) \\([0-9]+\\.[0-9]{2} MiB/s\\)$"))
       << r.out;
-  EXPECT_TRUE(has_line(r.out, "^Running goroutine copy \\(one thread per file\\)\\.\\.\\. done in "
+  EXPECT_TRUE(has_line(r.out, "^Running goroutine copy \\(a thread per waiting file\\)\\.\\.\\. done in "
                               "[0-9.]+ (ns|us|ms|s) \\([0-9]+\\.[0-9]{2} MiB/s\\)$"))
       << r.out;
   EXPECT_TRUE(has_line(r.out, "^Comparison:$"));

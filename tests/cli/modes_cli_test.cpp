@@ -91,7 +91,7 @@ TEST_F(WithoutIoUring, DefaultModeRunsXevOnUvAndSaysWhyInOneLine) {
                        "^Running xev copy \\(libuv event loop, [0-9]+-thread pool, 8 files in "
                        "flight\\)\\.\\.\\. done in"))
       << r.out;
-  EXPECT_TRUE(has_line(r.out, "^Running goroutine copy \\(one thread per file\\)\\.\\.\\. done in"))
+  EXPECT_TRUE(has_line(r.out, "^Running goroutine copy \\(a thread per waiting file\\)\\.\\.\\. done in"))
       << r.out;
   EXPECT_TRUE(has_line(r.out, "^Verification: OK$")) << r.out;
 }

@@ -126,6 +126,15 @@ TEST(Preflight, BoundsAThreadPerFileAndInflightBelowTheLimit) {
   EXPECT_NE(b.note.find("-workers 91, -inflight 91"), std::string::npos) << b.note;
 }
 
+TEST(Preflight, LeavesAThreadPerFileAloneWhenItsBufferBudgetBoundsItBelowTheLimit) {
+  EngineOptions requested;  // -workers 0, 64 KiB chunks: at most 512 threads at once
+  // 20000 - 10 open - 64 reserved = 19926 spare: 9963 files at once, more than 512.
+  const DescriptorBound b = bound_by_descriptors(requested, 10000, 20000, 10);
+  EXPECT_FALSE(b.error);
+  EXPECT_EQ(b.options.workers, 0u);
+  EXPECT_TRUE(b.note.empty()) << b.note;
+}
+
 TEST(Preflight, SharesTheBoundAmongLoops) {
   EngineOptions requested;
   requested.inflight = 64;
