@@ -163,7 +163,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args, CommandLine
   app.add_option("--mode", raw.mode,
                  "xev, goroutine, both, all, an engine, or a comma-separated list")
       ->type_name("MODE")->capture_default_str();
-  app.add_option("--workers", raw.workers, "Threads engines: most files at once; 0 = a thread per file")
+  app.add_option("--workers", raw.workers, "Threads engines: most files at once; 0 = a thread per waiting file, "
+                 "at most 32 MiB of -chunk buffers at once")
       ->type_name("N")->capture_default_str();
   app.add_flag("--keep", raw.keep, "Keep the generated files and print where they are");
   app.add_option("--dir", raw.dir, "Where to generate the files (default: $TMPDIR, else /tmp)")
