@@ -401,6 +401,12 @@ class Loop {
     advance(slot);
   }
 
+  // Hands a file to the read/write path from the first byte not yet sent.
+  static void to_read_write(Slot& slot) {
+    slot.kernel = false;
+    slot.read_offset = slot.copied;
+  }
+
   // A piece of the file sent, or why not. -EINTR and -EAGAIN go round again through advance().
   // A refusal (the file system cannot, or the kernel lacks the call) turns the rest of the
   // run to read/write; 0 before the planned size hands the file to read/write, which confirms
@@ -412,13 +418,13 @@ class Loop {
     if (means_unsupported(res)) {
       if (refused_ == 0) refused_ = static_cast<int>(-res);
       kernel_copy_ = false;
-      slot.kernel = false;
+      to_read_write(slot);
     } else if (res < 0) {
       if (!slot.error)
         slot.error = Error::from_errno(
             static_cast<int>(-res), fmt::format("sendfile {} to {}", job.source, job.destination));
     } else if (res == 0) {
-      slot.kernel = false;
+      to_read_write(slot);
     } else {
       slot.copied += static_cast<std::uint64_t>(res);
       if (slot.copied < job.size && cancelled()) fail(slot, -ECANCELED, "copy", job.source);
@@ -476,8 +482,7 @@ class Loop {
     if (slot.copied < job.size) {
       if (slot.source < 0 || slot.destination < 0) return true;
       if (!kernel_copy_ || slot.position != slot.copied) {
-        slot.kernel = false;
-        slot.read_offset = slot.copied;
+        to_read_write(slot);
         return false;
       }
       submit_sendfile(slot);

@@ -153,6 +153,27 @@ TEST_F(SendfileFaultsTest, ANothingSentHandsTheFileToReadWrite) {
   EXPECT_GT(faults.reads.load(), 0u);
 }
 
+// The same after a first piece of 16 MiB: read/write starts where the kernel copy stopped, and
+// the file's byte count is the file's size, not more.
+class SecondPiece : public SendfileFaultsTest, public ::testing::WithParamInterface<long> {};
+
+TEST_P(SecondPiece, FailingResumesWithReadWriteWhereTheFirstEnded) {
+  const std::vector<CopyJob> jobs = generate(1, (std::uint64_t{33} << 20) + 5);
+  SendfileFaults faults;
+  faults.which = 2;
+  faults.replacement = GetParam();
+  options_.inflight = 1;
+  expect_verified_copies(jobs, faults);
+  EXPECT_EQ(faults.sends.load(), 2u);
+  EXPECT_GT(faults.reads.load(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(NothingSentOrRefused, SecondPiece, ::testing::Values(0L, long{-EXDEV}),
+                         [](const auto& param_info) {
+                           return param_info.param == 0 ? std::string("nothing_sent")
+                                                        : std::string("refused");
+                         });
+
 // A real cross-device copy, tmpfs to the disk's file system (no seam): copy_file_range cannot
 // cross them, and libuv turns to sendfile itself.
 TEST_F(SendfileFaultsTest, CopiesAcrossFileSystems) {
