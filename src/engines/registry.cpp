@@ -9,7 +9,7 @@ namespace {
 const std::array<EngineInfo, 4> kEngines{{
     {"uring", "one io_uring event loop, one thread (-loops N: N rings); every step on the ring",
      engines::probe_uring, engines::make_uring_engine},
-    {"uv", "one libuv event loop; open/read/write/close on libuv's thread pool (-pool N)",
+    {"uv", "one libuv event loop; open/sendfile/close on libuv's thread pool (-pool N)",
      engines::always_available, engines::make_uv_engine},
     {"threads", "blocking open/read/write/close on OS threads, one per file or -workers N",
      engines::always_available, engines::make_threads_engine},

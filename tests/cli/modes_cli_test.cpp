@@ -89,7 +89,7 @@ TEST_F(WithoutIoUring, DefaultModeRunsXevOnUvAndSaysWhyInOneLine) {
       << r.out;
   EXPECT_TRUE(has_line(r.out,
                        "^Running xev copy \\(libuv event loop, [0-9]+-thread pool, 8 files in "
-                       "flight\\)\\.\\.\\. done in"))
+                       "flight, uv_fs_sendfile \\(copy_file_range\\)\\)\\.\\.\\. done in"))
       << r.out;
   EXPECT_TRUE(has_line(r.out, "^Running goroutine copy \\(a thread per waiting file\\)\\.\\.\\. done in"))
       << r.out;
@@ -150,8 +150,9 @@ TEST(Modes, EveryEngineLineStatesItsConcurrency) {
   const ProcessResult r = run_binary(small_run(
       dir, {"-mode", "uv,threads,kernel", "-workers", "3", "-inflight", "5", "-pool", "2"}));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_TRUE(
-      has_line(r.out, "^Running uv copy \\(libuv event loop, 2-thread pool, 5 files in flight\\)"))
+  EXPECT_TRUE(has_line(r.out,
+                       "^Running uv copy \\(libuv event loop, 2-thread pool, 5 files in flight, "
+                       "uv_fs_sendfile \\(copy_file_range\\)\\)"))
       << r.out;
   EXPECT_TRUE(has_line(r.out, "^Running threads copy \\(3 worker threads\\)")) << r.out;
   EXPECT_TRUE(has_line(
@@ -164,8 +165,27 @@ TEST(Modes, TheDefaultPoolIsLibuvsAndTheOutputSaysItsSize) {
   const ProcessResult r = run_binary(small_run(dir, {"-mode", "uv"}), {"UV_THREADPOOL_SIZE=3"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(
-      has_line(r.out, "^Running uv copy \\(libuv event loop, 3-thread pool, 8 files in flight\\)"))
+      has_line(r.out, "^Running uv copy \\(libuv event loop, 3-thread pool, 8 files in flight, "))
       << r.out;
+}
+
+// -kernel-copy off is the original's design, a read and a write through a buffer, and the
+// line says so; on says sendfile, as auto does.
+TEST(Modes, TheUvLineSaysWhichCopyPathRuns) {
+  TestDir dir;
+  const ProcessResult off = run_binary(small_run(dir, {"-mode", "uv", "-kernel-copy", "off"}));
+  ASSERT_EQ(off.exit_code, 0) << off.out << off.err;
+  EXPECT_TRUE(has_line(off.out,
+                       "^Running uv copy \\(libuv event loop, [0-9]+-thread pool, 8 files in "
+                       "flight, uv_fs_read and uv_fs_write\\)"))
+      << off.out;
+  TestDir other;
+  const ProcessResult on = run_binary(small_run(other, {"-mode", "uv", "-kernel-copy", "on"}));
+  ASSERT_EQ(on.exit_code, 0) << on.out << on.err;
+  EXPECT_TRUE(has_line(on.out,
+                       "^Running uv copy \\(libuv event loop, [0-9]+-thread pool, 8 files in "
+                       "flight, uv_fs_sendfile \\(copy_file_range\\)\\)"))
+      << on.out;
 }
 
 // With more than two engines the comparison ranks them, fastest first, each with its ratio to

@@ -1,5 +1,6 @@
 // ONE suite, instantiated for EVERY engine in the registry (libuv's TEST_FS_IMPL habit): each
-// case copies a set of files and every copy must verify byte for byte.
+// case copies a set of files and every copy must verify byte for byte. The event loops that
+// can copy inside the kernel run it three times: -kernel-copy auto, on and off.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -15,21 +16,38 @@ namespace {
 
 using testing::entries_in;
 
-class EngineSuite : public ::testing::TestWithParam<std::string> {
+// One instance of the suite: an engine, and how it is asked to copy.
+struct SuiteCase {
+  std::string engine;
+  KernelCopy kernel_copy = KernelCopy::automatic;
+};
+
+class EngineSuite : public ::testing::TestWithParam<SuiteCase> {
  protected:
   void SetUp() override {
-    const EngineInfo* info = find_engine(GetParam());
+    const EngineInfo* info = find_engine(GetParam().engine);
     ASSERT_NE(info, nullptr);
     const Availability a = info->probe();
-    if (!a.available) GTEST_SKIP() << GetParam() << " cannot run here: " << a.reason;
+    if (!a.available) GTEST_SKIP() << GetParam().engine << " cannot run here: " << a.reason;
     engine_ = info->make();
     ASSERT_TRUE(dir_.ok());
     ASSERT_FALSE(Workspace::create(dir_.path(), workspace_));
   }
 
+  // The options every case starts from: the defaults, with this instance's kernel copy.
+  [[nodiscard]] EngineOptions base_options() const {
+    EngineOptions options;
+    options.kernel_copy = GetParam().kernel_copy;
+    return options;
+  }
+
+  void copy_and_verify(std::size_t count, std::uint64_t size) {
+    copy_and_verify(count, size, base_options());
+  }
+
   // Generates `count` files of `size` bytes, copies them, and checks every outcome and copy.
   // With `hook`, every result of the copy (only) passes through it.
-  void copy_and_verify(std::size_t count, std::uint64_t size, const EngineOptions& options = {},
+  void copy_and_verify(std::size_t count, std::uint64_t size, const EngineOptions& options,
                        sys::FaultHook hook = nullptr, void* context = nullptr) {
     const std::vector<CopyJob> jobs = plan_jobs(workspace_, count, size);
     ASSERT_FALSE(generate_sources(jobs, 42));
@@ -64,26 +82,26 @@ TEST_P(EngineSuite, CopiesThreeMiBAndSevenBytes) { copy_and_verify(4, 3 * 1024 *
 TEST_P(EngineSuite, CopiesAThousandSmallFiles) { copy_and_verify(1000, 4096); }
 
 TEST_P(EngineSuite, CopiesWithOneFileInFlight) {
-  EngineOptions options;
+  EngineOptions options = base_options();
   options.inflight = 1;
   copy_and_verify(20, 100'000, options);
 }
 
 TEST_P(EngineSuite, CopiesWithOneWorker) {
-  EngineOptions options;
+  EngineOptions options = base_options();
   options.workers = 1;
   copy_and_verify(20, 100'000, options);
 }
 
 TEST_P(EngineSuite, CopiesWithAnOddChunkSize) {
-  EngineOptions options;
+  EngineOptions options = base_options();
   options.chunk = 4097;
   copy_and_verify(5, 50'000, options);
 }
 
 // Several rings share one list of files (uring); engines with one loop or none ignore `loops`.
 TEST_P(EngineSuite, CopiesWithSeveralLoops) {
-  EngineOptions options;
+  EngineOptions options = base_options();
   options.loops = 3;
   options.inflight = 2;
   options.chunk = 4097;
@@ -92,49 +110,55 @@ TEST_P(EngineSuite, CopiesWithSeveralLoops) {
 
 // More loops than files: the loops without a file must end without touching anything.
 TEST_P(EngineSuite, CopiesWithMoreLoopsThanFiles) {
-  EngineOptions options;
+  EngineOptions options = base_options();
   options.loops = 8;
   copy_and_verify(2, 70'000, options);
 }
 
 // One large file with a small chunk: several chunks of it are in flight at once.
 TEST_P(EngineSuite, CopiesOneFileInManySmallChunks) {
-  EngineOptions options;
+  EngineOptions options = base_options();
   options.chunk = 4096;
   copy_and_verify(1, 1024 * 1024 + 3, options);
 }
 
 TEST_P(EngineSuite, CopiesWithFsync) {
-  EngineOptions options;
+  EngineOptions options = base_options();
   options.fsync = true;
   copy_and_verify(5, 70'000, options);
 }
 
-// Every read and write reports half of what it moved (at least one byte): the engine must
-// resume each short transfer, including an io_uring write already linked to its read.
+bool moves_data(sys::Op op) {
+  return op == sys::Op::read || op == sys::Op::write || op == sys::Op::copy_range;
+}
+
+// Every read, write and kernel copy reports half of what it moved (at least one byte): the
+// engine must resume each short transfer, including an io_uring write already linked to its
+// read.
 long halve_transfers(sys::Op op, long result, void*) {
-  if ((op == sys::Op::read || op == sys::Op::write) && result > 1) return result / 2;
+  if (moves_data(op) && result > 1) return result / 2;
   return result;
 }
 
-// Every third result of opening a source, a read or a write becomes -EINTR: the engine must
-// retry it. (Not a create: the file would exist already, and the retry would fail with EEXIST.)
+// Every third result of opening a source, a read, a write or a kernel copy becomes -EINTR: the
+// engine must retry it. (Not a create: the file would exist already, and the retry would fail
+// with EEXIST.)
 long interrupt_some(sys::Op op, long result, void* context) {
   auto& count = *static_cast<std::atomic<unsigned>*>(context);
-  const bool retryable = op == sys::Op::open_source || op == sys::Op::read || op == sys::Op::write;
+  const bool retryable = op == sys::Op::open_source || moves_data(op);
   if (retryable && count.fetch_add(1) % 3 == 2) return -EINTR;
   return result;
 }
 
 TEST_P(EngineSuite, ResumesShortReadsAndWrites) {
-  EngineOptions options;
+  EngineOptions options = base_options();
   options.chunk = 16 * 1024;
   copy_and_verify(6, 100'003, options, halve_transfers);
 }
 
 TEST_P(EngineSuite, RetriesInterruptedCalls) {
   std::atomic<unsigned> count{0};
-  EngineOptions options;
+  EngineOptions options = base_options();
   options.chunk = 16 * 1024;
   copy_and_verify(6, 100'003, options, interrupt_some, &count);
   EXPECT_GT(count.load(), 0u);
@@ -144,7 +168,7 @@ TEST_P(EngineSuite, ReportsAMissingSourceByName) {
   std::vector<CopyJob> jobs = plan_jobs(workspace_, 3, 1000);
   ASSERT_FALSE(generate_sources(jobs, 1));
   jobs[1].source += ".missing";
-  const CopyReport report = engine_->copy(jobs, {});
+  const CopyReport report = engine_->copy(jobs, base_options());
   EXPECT_FALSE(report.files[0].error);
   EXPECT_FALSE(report.files[2].error);
   ASSERT_TRUE(report.files[1].error);
@@ -158,7 +182,7 @@ TEST_P(EngineSuite, RefusesToOverwriteAnExistingDestination) {
   const std::vector<CopyJob> jobs = plan_jobs(workspace_, 2, 1000);
   ASSERT_FALSE(generate_sources(jobs, 1));
   ASSERT_FALSE(generate_sources({CopyJob{jobs[0].destination, "", 10}}, 2));
-  const CopyReport report = engine_->copy(jobs, {});
+  const CopyReport report = engine_->copy(jobs, base_options());
   ASSERT_TRUE(report.files[0].error);
   EXPECT_EQ(report.files[0].error.code, EEXIST);
   EXPECT_FALSE(report.files[1].error);
@@ -168,7 +192,7 @@ TEST_P(EngineSuite, ReportsASourceShorterThanPlanned) {
   std::vector<CopyJob> jobs = plan_jobs(workspace_, 1, 10'000);
   ASSERT_FALSE(generate_sources(jobs, 1));
   jobs[0].size = 20'000;
-  const CopyReport report = engine_->copy(jobs, {});
+  const CopyReport report = engine_->copy(jobs, base_options());
   ASSERT_TRUE(report.files[0].error);
   EXPECT_NE(report.files[0].error.message().find("ended at byte 10000"), std::string::npos)
       << report.files[0].error.message();
@@ -180,7 +204,7 @@ TEST_P(EngineSuite, ReportsASourceShorterThanPlannedInSmallChunks) {
   std::vector<CopyJob> jobs = plan_jobs(workspace_, 1, 10'000);
   ASSERT_FALSE(generate_sources(jobs, 1));
   jobs[0].size = 30'000;
-  EngineOptions options;
+  EngineOptions options = base_options();
   options.chunk = 4096;
   const CopyReport report = engine_->copy(jobs, options);
   ASSERT_TRUE(report.files[0].error);
@@ -192,7 +216,7 @@ TEST_P(EngineSuite, StopsBeforeStartingWhenCancelled) {
   const std::vector<CopyJob> jobs = plan_jobs(workspace_, 10, 1000);
   ASSERT_FALSE(generate_sources(jobs, 1));
   std::atomic<bool> cancel{true};
-  EngineOptions options;
+  EngineOptions options = base_options();
   options.cancel = &cancel;
   const CopyReport report = engine_->copy(jobs, options);
   EXPECT_TRUE(report.cancelled);
@@ -205,8 +229,8 @@ struct CancelAfter {
   unsigned limit = 0;
 };
 
-// Sets the cancel flag when the engine sees its `limit`-th read (or copy_file_range) result: a cancellation in the
-// middle of a copy, at a point that does not depend on timing.
+// Sets the cancel flag when the engine sees its `limit`-th read (or copy_file_range) result: a
+// cancellation in the middle of a copy, at a point that does not depend on timing.
 long cancel_after_reads(sys::Op op, long result, void* context) {
   auto& state = *static_cast<CancelAfter*>(context);
   const bool data = op == sys::Op::read || op == sys::Op::copy_range;
@@ -221,12 +245,12 @@ TEST_P(EngineSuite, StopsMidCopyWhenCancelledAndClosesEverything) {
   ASSERT_FALSE(generate_sources(all, 1));
   // A first copy lets the engine make what it keeps for the life of the process (libuv's
   // signal pipe, say), so that only descriptors of this copy are counted.
-  ASSERT_FALSE(engine_->copy(std::span(all).subspan(40), {}).first_error());
+  ASSERT_FALSE(engine_->copy(std::span(all).subspan(40), base_options()).first_error());
   const std::span<const CopyJob> jobs = std::span(all).first(40);
   const std::size_t descriptors = open_descriptors();
   CancelAfter state;
   state.limit = 10;
-  EngineOptions options;
+  EngineOptions options = base_options();
   options.cancel = &state.cancel;
   options.workers = 4;
   options.inflight = 4;
@@ -251,20 +275,34 @@ TEST_P(EngineSuite, StopsMidCopyWhenCancelledAndClosesEverything) {
 }
 
 TEST_P(EngineSuite, DescribesItsConcurrency) {
-  EngineOptions options;
+  EngineOptions options = base_options();
   const std::string text = engine_->describe(options, 50);
   EXPECT_FALSE(text.empty());
-  EXPECT_EQ(engine_->name(), GetParam());
+  EXPECT_EQ(engine_->name(), GetParam().engine);
 }
 
-std::vector<std::string> every_engine() {
-  std::vector<std::string> names;
-  for (const EngineInfo& info : engine_registry()) names.emplace_back(info.name);
-  return names;
+// Every engine with the default options; the event loops that read `kernel_copy` also with
+// it forced on and off, so that both of their copy paths meet every case.
+std::vector<SuiteCase> every_engine() {
+  std::vector<SuiteCase> cases;
+  for (const EngineInfo& info : engine_registry()) {
+    const std::string name(info.name);
+    cases.push_back({name, KernelCopy::automatic});
+    if (name == "uring" || name == "uv") {
+      cases.push_back({name, KernelCopy::on});
+      cases.push_back({name, KernelCopy::off});
+    }
+  }
+  return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(Every, EngineSuite, ::testing::ValuesIn(every_engine()),
-                         [](const auto& param_info) { return param_info.param; });
+std::string case_name(const ::testing::TestParamInfo<SuiteCase>& info) {
+  const SuiteCase& c = info.param;
+  if (c.kernel_copy == KernelCopy::automatic) return c.engine;
+  return c.engine + "_kernel_copy_" + std::string(kernel_copy_name(c.kernel_copy));
+}
+
+INSTANTIATE_TEST_SUITE_P(Every, EngineSuite, ::testing::ValuesIn(every_engine()), case_name);
 
 }  // namespace
 }  // namespace ccopy

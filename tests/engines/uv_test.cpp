@@ -1,5 +1,6 @@
 // The uv engine's own behaviour: the size of libuv's thread pool (fixed once per process),
-// faults injected into the completions that come back to the loop, and cancellation.
+// faults injected into the completions that come back to the loop, and cancellation, on the
+// read/write path (-kernel-copy off) and the uv_fs_sendfile path (on, and auto).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <uv.h>
@@ -70,6 +71,7 @@ TEST(UvEngine, ResumesShortTransfersAndRetriesEintrAndEagain) {
     return std::max(1L, result / 3);
   });
   EngineOptions options;
+  options.kernel_copy = KernelCopy::off;
   options.inflight = 3;
   const CopyReport report = uv_engine()->copy(files.jobs(), options);
   ASSERT_FALSE(report.first_error()) << report.first_error().message();
@@ -89,6 +91,7 @@ TEST(UvEngine, ReportsAFailedWriteAndClosesBothEnds) {
     return op == sys::Op::write && ++writes == 3 ? long{-ENOSPC} : result;
   });
   EngineOptions options;
+  options.kernel_copy = KernelCopy::off;
   options.inflight = 1;
   const CopyReport report = uv_engine()->copy(files.jobs(), options);
   EXPECT_EQ(testing::open_descriptors(), before);
@@ -110,6 +113,7 @@ TEST(UvEngine, CancelledMidRunStopsStartingAndClosesEveryDescriptor) {
     return result;
   });
   EngineOptions options;
+  options.kernel_copy = KernelCopy::off;
   options.inflight = 4;
   options.chunk = 4096;
   options.cancel = &cancel;
@@ -128,6 +132,95 @@ TEST(UvEngine, CancelledMidRunStopsStartingAndClosesEveryDescriptor) {
     }
   }
   EXPECT_EQ(untouched, 36u) << "only the first four files had started";
+}
+
+TEST(UvEngine, SaysWhichCopyPathRuns) {
+  EngineOptions options;
+  options.kernel_copy = KernelCopy::off;
+  EXPECT_NE(uv_engine()->describe(options, 5).find("uv_fs_read and uv_fs_write"),
+            std::string::npos);
+  for (const KernelCopy mode : {KernelCopy::on, KernelCopy::automatic}) {
+    options.kernel_copy = mode;
+    EXPECT_NE(uv_engine()->describe(options, 5).find("uv_fs_sendfile (copy_file_range)"),
+              std::string::npos);
+  }
+}
+
+// A file larger than one sendfile request (16 MiB) takes several, each resuming where the
+// last one ended; no read or write is needed.
+TEST(UvEngine, SendsALargeFileInSeveralPieces) {
+  GeneratedFiles files(1, (std::uint64_t{33} << 20) + 5);
+  ASSERT_TRUE(files.ok());
+  std::atomic<int> pieces{0};
+  std::atomic<int> reads{0};
+  EngineOptions options;
+  options.kernel_copy = KernelCopy::on;
+  CopyReport report;
+  {
+    const ScopedFault fault([&](sys::Op op, long result) {
+      if (op == sys::Op::copy_range && result > 0) ++pieces;
+      if (op == sys::Op::read || op == sys::Op::write) ++reads;
+      return result;
+    });
+    report = uv_engine()->copy(files.jobs(), options);
+  }
+  ASSERT_FALSE(report.first_error()) << report.first_error().message();
+  EXPECT_EQ(report.files[0].bytes, files.jobs()[0].size);
+  EXPECT_TRUE(verify_copies(files.jobs()).ok());
+  EXPECT_GE(pieces.load(), 3);
+  EXPECT_EQ(reads.load(), 0);
+  EXPECT_TRUE(report.notes.empty());
+}
+
+TEST(UvEngine, ReportsAFailedSendfileAndClosesBothEnds) {
+  GeneratedFiles files(4, 70'000);
+  ASSERT_TRUE(files.ok());
+  const std::size_t before = descriptors_after_libuv_started();
+  std::atomic<int> sends{0};
+  const ScopedFault fault([&](sys::Op op, long result) {
+    // One request per file: the second is the second file's.
+    return op == sys::Op::copy_range && ++sends == 2 ? long{-ENOSPC} : result;
+  });
+  EngineOptions options;
+  options.kernel_copy = KernelCopy::on;
+  options.inflight = 1;
+  const CopyReport report = uv_engine()->copy(files.jobs(), options);
+  EXPECT_EQ(testing::open_descriptors(), before);
+  ASSERT_EQ(report.failed_count(), 1u);
+  EXPECT_EQ(report.files[1].error.code, ENOSPC);
+  EXPECT_NE(report.files[1].error.message().find(fmt::format(
+                "sendfile {} to {}", files.jobs()[1].source, files.jobs()[1].destination)),
+            std::string::npos)
+      << report.files[1].error.message();
+  EXPECT_LT(report.files[1].bytes, files.jobs()[1].size);
+  for (const std::size_t i : {std::size_t{0}, std::size_t{2}, std::size_t{3}})
+    EXPECT_TRUE(verify_copy(files.jobs()[i]).ok());
+}
+
+// Cancelled at the first piece of a file three pieces long: the file stops with ECANCELED
+// before the next piece, and no later file starts.
+TEST(UvEngine, CancelledMidSendfileStopsAtTheNextPieceAndClosesEveryDescriptor) {
+  GeneratedFiles files(3, std::uint64_t{40} << 20);
+  ASSERT_TRUE(files.ok());
+  const std::size_t before = descriptors_after_libuv_started();
+  std::atomic<bool> cancel{false};
+  const ScopedFault fault([&](sys::Op op, long result) {
+    if (op == sys::Op::copy_range) cancel = true;
+    return result;
+  });
+  EngineOptions options;
+  options.kernel_copy = KernelCopy::on;
+  options.inflight = 1;
+  options.cancel = &cancel;
+  const CopyReport report = uv_engine()->copy(files.jobs(), options);
+  EXPECT_TRUE(report.cancelled);
+  EXPECT_EQ(testing::open_descriptors(), before);
+  ASSERT_TRUE(report.files[0].error);
+  EXPECT_EQ(report.files[0].error.code, ECANCELED) << report.files[0].error.message();
+  EXPECT_GT(report.files[0].bytes, 0u);
+  EXPECT_LT(report.files[0].bytes, files.jobs()[0].size);
+  EXPECT_FALSE(report.files[1].attempted);
+  EXPECT_FALSE(report.files[2].attempted);
 }
 
 }  // namespace
