@@ -1,7 +1,9 @@
 // ONE suite, instantiated for EVERY engine in the registry (libuv's TEST_FS_IMPL habit): each
-// case copies a set of files and every copy must verify byte for byte.
+// case copies a set of files and every copy must verify byte for byte. Engines with two ways
+// of moving bytes run it once more for each (the uring engine with -kernel-copy on and off).
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 #include "ccopy/engine.hpp"
@@ -15,21 +17,38 @@ namespace {
 
 using testing::entries_in;
 
-class EngineSuite : public ::testing::TestWithParam<std::string> {
+// One instantiation: an engine, and the kernel-copy setting every case runs it with (none:
+// the default options).
+struct EngineCase {
+  std::string engine;
+  std::optional<KernelCopy> kernel_copy;
+  std::string label;  // the test name's suffix
+};
+
+void PrintTo(const EngineCase& c, std::ostream* out) { *out << c.label; }
+
+class EngineSuite : public ::testing::TestWithParam<EngineCase> {
  protected:
   void SetUp() override {
-    const EngineInfo* info = find_engine(GetParam());
+    const EngineInfo* info = find_engine(GetParam().engine);
     ASSERT_NE(info, nullptr);
     const Availability a = info->probe();
-    if (!a.available) GTEST_SKIP() << GetParam() << " cannot run here: " << a.reason;
+    if (!a.available) GTEST_SKIP() << GetParam().engine << " cannot run here: " << a.reason;
     engine_ = info->make();
     ASSERT_TRUE(dir_.ok());
     ASSERT_FALSE(Workspace::create(dir_.path(), workspace_));
   }
 
+  // The options every case starts from: the defaults, with this instantiation's kernel copy.
+  static EngineOptions base() {
+    EngineOptions options;
+    if (GetParam().kernel_copy) options.kernel_copy = *GetParam().kernel_copy;
+    return options;
+  }
+
   // Generates `count` files of `size` bytes, copies them, and checks every outcome and copy.
   // With `hook`, every result of the copy (only) passes through it.
-  void copy_and_verify(std::size_t count, std::uint64_t size, const EngineOptions& options = {},
+  void copy_and_verify(std::size_t count, std::uint64_t size, const EngineOptions& options = base(),
                        sys::FaultHook hook = nullptr, void* context = nullptr) {
     const std::vector<CopyJob> jobs = plan_jobs(workspace_, count, size);
     ASSERT_FALSE(generate_sources(jobs, 42));
@@ -64,26 +83,26 @@ TEST_P(EngineSuite, CopiesThreeMiBAndSevenBytes) { copy_and_verify(4, 3 * 1024 *
 TEST_P(EngineSuite, CopiesAThousandSmallFiles) { copy_and_verify(1000, 4096); }
 
 TEST_P(EngineSuite, CopiesWithOneFileInFlight) {
-  EngineOptions options;
+  EngineOptions options = base();
   options.inflight = 1;
   copy_and_verify(20, 100'000, options);
 }
 
 TEST_P(EngineSuite, CopiesWithOneWorker) {
-  EngineOptions options;
+  EngineOptions options = base();
   options.workers = 1;
   copy_and_verify(20, 100'000, options);
 }
 
 TEST_P(EngineSuite, CopiesWithAnOddChunkSize) {
-  EngineOptions options;
+  EngineOptions options = base();
   options.chunk = 4097;
   copy_and_verify(5, 50'000, options);
 }
 
 // Several rings share one list of files (uring); engines with one loop or none ignore `loops`.
 TEST_P(EngineSuite, CopiesWithSeveralLoops) {
-  EngineOptions options;
+  EngineOptions options = base();
   options.loops = 3;
   options.inflight = 2;
   options.chunk = 4097;
@@ -92,49 +111,64 @@ TEST_P(EngineSuite, CopiesWithSeveralLoops) {
 
 // More loops than files: the loops without a file must end without touching anything.
 TEST_P(EngineSuite, CopiesWithMoreLoopsThanFiles) {
-  EngineOptions options;
+  EngineOptions options = base();
   options.loops = 8;
   copy_and_verify(2, 70'000, options);
 }
 
+// A chunk one byte short of 64 KiB puts every chunk but the first off a page boundary; a pipe
+// sized for 16 of them (1 MiB) then holds fewer bytes than one splice asks for, so the kernel's
+// own splice-ins come back short and break their links.
+TEST_P(EngineSuite, CopiesChunksThatStraddlePages) {
+  EngineOptions options = base();
+  options.chunk = 65535;
+  copy_and_verify(2, 3 * 1024 * 1024 + 7, options);
+}
+
 // One large file with a small chunk: several chunks of it are in flight at once.
 TEST_P(EngineSuite, CopiesOneFileInManySmallChunks) {
-  EngineOptions options;
+  EngineOptions options = base();
   options.chunk = 4096;
   copy_and_verify(1, 1024 * 1024 + 3, options);
 }
 
 TEST_P(EngineSuite, CopiesWithFsync) {
-  EngineOptions options;
+  EngineOptions options = base();
   options.fsync = true;
   copy_and_verify(5, 70'000, options);
 }
 
-// Every read and write reports half of what it moved (at least one byte): the engine must
-// resume each short transfer, including an io_uring write already linked to its read.
+bool transfers(sys::Op op) {
+  return op == sys::Op::read || op == sys::Op::write || op == sys::Op::splice_in ||
+         op == sys::Op::splice_out;
+}
+
+// Every read, write and splice reports half of what it moved (at least one byte): the engine
+// must resume each short transfer, including an io_uring write already linked to its read,
+// and a splice whose pipe holds more, or less, than its result says.
 long halve_transfers(sys::Op op, long result, void*) {
-  if ((op == sys::Op::read || op == sys::Op::write) && result > 1) return result / 2;
+  if (transfers(op) && result > 1) return result / 2;
   return result;
 }
 
-// Every third result of opening a source, a read or a write becomes -EINTR: the engine must
+// Every third result of opening a source, a read, a write or a splice becomes -EINTR: the engine must
 // retry it. (Not a create: the file would exist already, and the retry would fail with EEXIST.)
 long interrupt_some(sys::Op op, long result, void* context) {
   auto& count = *static_cast<std::atomic<unsigned>*>(context);
-  const bool retryable = op == sys::Op::open_source || op == sys::Op::read || op == sys::Op::write;
+  const bool retryable = op == sys::Op::open_source || transfers(op);
   if (retryable && count.fetch_add(1) % 3 == 2) return -EINTR;
   return result;
 }
 
 TEST_P(EngineSuite, ResumesShortReadsAndWrites) {
-  EngineOptions options;
+  EngineOptions options = base();
   options.chunk = 16 * 1024;
   copy_and_verify(6, 100'003, options, halve_transfers);
 }
 
 TEST_P(EngineSuite, RetriesInterruptedCalls) {
   std::atomic<unsigned> count{0};
-  EngineOptions options;
+  EngineOptions options = base();
   options.chunk = 16 * 1024;
   copy_and_verify(6, 100'003, options, interrupt_some, &count);
   EXPECT_GT(count.load(), 0u);
@@ -144,7 +178,7 @@ TEST_P(EngineSuite, ReportsAMissingSourceByName) {
   std::vector<CopyJob> jobs = plan_jobs(workspace_, 3, 1000);
   ASSERT_FALSE(generate_sources(jobs, 1));
   jobs[1].source += ".missing";
-  const CopyReport report = engine_->copy(jobs, {});
+  const CopyReport report = engine_->copy(jobs, base());
   EXPECT_FALSE(report.files[0].error);
   EXPECT_FALSE(report.files[2].error);
   ASSERT_TRUE(report.files[1].error);
@@ -158,7 +192,7 @@ TEST_P(EngineSuite, RefusesToOverwriteAnExistingDestination) {
   const std::vector<CopyJob> jobs = plan_jobs(workspace_, 2, 1000);
   ASSERT_FALSE(generate_sources(jobs, 1));
   ASSERT_FALSE(generate_sources({CopyJob{jobs[0].destination, "", 10}}, 2));
-  const CopyReport report = engine_->copy(jobs, {});
+  const CopyReport report = engine_->copy(jobs, base());
   ASSERT_TRUE(report.files[0].error);
   EXPECT_EQ(report.files[0].error.code, EEXIST);
   EXPECT_FALSE(report.files[1].error);
@@ -168,7 +202,7 @@ TEST_P(EngineSuite, ReportsASourceShorterThanPlanned) {
   std::vector<CopyJob> jobs = plan_jobs(workspace_, 1, 10'000);
   ASSERT_FALSE(generate_sources(jobs, 1));
   jobs[0].size = 20'000;
-  const CopyReport report = engine_->copy(jobs, {});
+  const CopyReport report = engine_->copy(jobs, base());
   ASSERT_TRUE(report.files[0].error);
   EXPECT_NE(report.files[0].error.message().find("ended at byte 10000"), std::string::npos)
       << report.files[0].error.message();
@@ -180,7 +214,7 @@ TEST_P(EngineSuite, ReportsASourceShorterThanPlannedInSmallChunks) {
   std::vector<CopyJob> jobs = plan_jobs(workspace_, 1, 10'000);
   ASSERT_FALSE(generate_sources(jobs, 1));
   jobs[0].size = 30'000;
-  EngineOptions options;
+  EngineOptions options = base();
   options.chunk = 4096;
   const CopyReport report = engine_->copy(jobs, options);
   ASSERT_TRUE(report.files[0].error);
@@ -192,7 +226,7 @@ TEST_P(EngineSuite, StopsBeforeStartingWhenCancelled) {
   const std::vector<CopyJob> jobs = plan_jobs(workspace_, 10, 1000);
   ASSERT_FALSE(generate_sources(jobs, 1));
   std::atomic<bool> cancel{true};
-  EngineOptions options;
+  EngineOptions options = base();
   options.cancel = &cancel;
   const CopyReport report = engine_->copy(jobs, options);
   EXPECT_TRUE(report.cancelled);
@@ -205,11 +239,13 @@ struct CancelAfter {
   unsigned limit = 0;
 };
 
-// Sets the cancel flag when the engine sees its `limit`-th read (or copy_file_range) result: a cancellation in the
-// middle of a copy, at a point that does not depend on timing.
+// Sets the cancel flag when the engine sees its `limit`-th read (or copy_file_range, or
+// splice-in) result: a cancellation in the middle of a copy, at a point that does not depend
+// on timing.
 long cancel_after_reads(sys::Op op, long result, void* context) {
   auto& state = *static_cast<CancelAfter*>(context);
-  const bool data = op == sys::Op::read || op == sys::Op::copy_range;
+  const bool data =
+      op == sys::Op::read || op == sys::Op::copy_range || op == sys::Op::splice_in;
   if (data && state.reads.fetch_add(1) + 1 == state.limit) state.cancel = true;
   return result;
 }
@@ -221,12 +257,12 @@ TEST_P(EngineSuite, StopsMidCopyWhenCancelledAndClosesEverything) {
   ASSERT_FALSE(generate_sources(all, 1));
   // A first copy lets the engine make what it keeps for the life of the process (libuv's
   // signal pipe, say), so that only descriptors of this copy are counted.
-  ASSERT_FALSE(engine_->copy(std::span(all).subspan(40), {}).first_error());
+  ASSERT_FALSE(engine_->copy(std::span(all).subspan(40), base()).first_error());
   const std::span<const CopyJob> jobs = std::span(all).first(40);
   const std::size_t descriptors = open_descriptors();
   CancelAfter state;
   state.limit = 10;
-  EngineOptions options;
+  EngineOptions options = base();
   options.cancel = &state.cancel;
   options.workers = 4;
   options.inflight = 4;
@@ -251,20 +287,29 @@ TEST_P(EngineSuite, StopsMidCopyWhenCancelledAndClosesEverything) {
 }
 
 TEST_P(EngineSuite, DescribesItsConcurrency) {
-  EngineOptions options;
+  EngineOptions options = base();
   const std::string text = engine_->describe(options, 50);
   EXPECT_FALSE(text.empty());
-  EXPECT_EQ(engine_->name(), GetParam());
+  EXPECT_EQ(engine_->name(), GetParam().engine);
 }
 
-std::vector<std::string> every_engine() {
-  std::vector<std::string> names;
-  for (const EngineInfo& info : engine_registry()) names.emplace_back(info.name);
-  return names;
+// Engines that read EngineOptions::kernel_copy, each of whose paths must pass every case.
+bool has_kernel_copy(std::string_view engine) { return engine == "uring"; }
+
+std::vector<EngineCase> every_engine() {
+  std::vector<EngineCase> cases;
+  for (const EngineInfo& info : engine_registry()) {
+    const std::string name(info.name);
+    cases.push_back({name, std::nullopt, name});
+    if (!has_kernel_copy(name)) continue;
+    cases.push_back({name, KernelCopy::on, name + "_kernel_copy_on"});
+    cases.push_back({name, KernelCopy::off, name + "_kernel_copy_off"});
+  }
+  return cases;
 }
 
 INSTANTIATE_TEST_SUITE_P(Every, EngineSuite, ::testing::ValuesIn(every_engine()),
-                         [](const auto& param_info) { return param_info.param; });
+                         [](const auto& param_info) { return param_info.param.label; });
 
 }  // namespace
 }  // namespace ccopy
