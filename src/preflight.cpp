@@ -63,17 +63,26 @@ DescriptorBound bound_by_descriptors(const EngineOptions& requested, std::size_t
                     limit, open_now, kReservedDescriptors));
     return bound;
   }
-  if (files <= at_once) return bound;
   std::vector<std::string> changes;
   const std::size_t workers = requested.workers == 0 ? files : requested.workers;
-  if (workers > at_once) {
+  if (files > at_once && workers > at_once) {
     bound.options.workers = static_cast<unsigned>(at_once);
     changes.push_back(fmt::format("-workers {}", at_once));
   }
+  // An event loop that may splice (uring with kernel copy) also holds a pipe, two more
+  // descriptors, per file it keeps in flight, whether or not that many files are left.
+  const bool pipes = requested.kernel_copy != KernelCopy::off;
   const unsigned loops = std::max(1u, requested.loops);
-  if (std::size_t{requested.inflight} * loops > at_once) {
-    bound.options.inflight = static_cast<unsigned>(std::max<std::size_t>(1, at_once / loops));
-    changes.push_back(fmt::format("-inflight {}", bound.options.inflight));
+  const std::size_t loop_slots = std::size_t{requested.inflight} * loops;
+  const std::size_t needed = 2 * std::min(files, loop_slots) + (pipes ? 2 * loop_slots : 0);
+  if (needed > static_cast<std::size_t>(spare)) {
+    const std::size_t per_slot = pipes ? 4 : 2;
+    bound.options.inflight = static_cast<unsigned>(
+        std::max<std::size_t>(1, static_cast<std::size_t>(spare) / per_slot / loops));
+    changes.push_back(pipes ? fmt::format("-inflight {} (4 descriptors per file in flight: a "
+                                          "splice pipe's two ends besides the files)",
+                                          bound.options.inflight)
+                            : fmt::format("-inflight {}", bound.options.inflight));
   }
   if (!changes.empty())
     bound.note = fmt::format(
