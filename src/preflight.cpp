@@ -79,16 +79,17 @@ DescriptorBound bound_by_descriptors(const EngineOptions& requested, std::size_t
     const std::size_t per_slot = pipes ? 4 : 2;
     bound.options.inflight = static_cast<unsigned>(
         std::max<std::size_t>(1, static_cast<std::size_t>(spare) / per_slot / loops));
-    changes.push_back(pipes ? fmt::format("-inflight {} (4 descriptors per file in flight: a "
-                                          "splice pipe's two ends besides the files)",
-                                          bound.options.inflight)
-                            : fmt::format("-inflight {}", bound.options.inflight));
+    changes.push_back(fmt::format("-inflight {}", bound.options.inflight));
   }
   if (!changes.empty())
     bound.note = fmt::format(
         "the open-file limit ({}) allows {} files open at once (2 descriptors each): copying at "
-        "most {} at a time ({})",
-        limit, at_once, at_once, fmt::join(changes, ", "));
+        "most {} at a time ({}){}",
+        limit, at_once, at_once, fmt::join(changes, ", "),
+        pipes && bound.options.inflight != requested.inflight
+            ? "; an event loop that may splice holds 4 descriptors per file in flight (a "
+              "pipe's two ends besides the files)"
+            : "");
   return bound;
 }
 
