@@ -3,8 +3,8 @@
  * copy path: it copies N files of S bytes, keeping up to 16 chunks in flight (at most 4 per
  * file), with each variant in turn, interleaved, and prints the median wall time of each.
  * It assumes every transfer completes in full (no short-transfer handling): not a copier.
- * Files are opened before the clock starts per run, synchronously, so small files measure
- * little but the chunk path.
+ * Files are opened synchronously inside the timing (not on the ring), so for small files the
+ * figures say more about opening than about the two ways of copying.
  *
  * What it showed on this machine (2 cores, Linux 6.18, shared and loaded), median MiB/s of 7:
  *   /dev/shm 5 x 50 MiB:  rw 64K 1693, splice 64K 2072, 256K 2407, 1M 2468
