@@ -73,7 +73,7 @@ constexpr std::uint64_t kSpliceFrom = 32 * 1024;
 // The pipe size asked for when /proc/sys/fs/pipe-max-size cannot be read (its default).
 constexpr std::size_t kDefaultPipeMax = 1024 * 1024;
 
-// Read and write name a chunk; every other step names a file slot.
+// Read, write and the splices name a chunk; every other step names a file slot.
 enum class Step : std::uint8_t {
   open_source,
   open_destination,
