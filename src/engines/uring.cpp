@@ -127,9 +127,9 @@ struct Chunk {
   long write_res = 0;
   // Splice path. `filled` counts the chunk's bytes that went into the pipe and `written` those
   // that came out into the destination, so the pipe holds [written, filled) of the chunk.
-  bool splicing = false;     // this chunk's bytes go through its pipe, not its buffer
+  bool splicing = false;       // this chunk's bytes go through its pipe, not its buffer
   std::uint32_t capacity = 0;  // bytes one splice may move through the chunk's pipe; 0: none
-  std::uint32_t asked = 0;   // bytes the splice (or linked pair) in flight was asked to move
+  std::uint32_t asked = 0;     // bytes the splice (or linked pair) in flight was asked to move
   // No splice-out since the pipe was last empty has reported less than it may have moved, so
   // `written` is exact and the pipe's bytes begin at the chunk's byte `written`.
   bool out_exact = true;
@@ -326,8 +326,8 @@ class Loop {
         pipes_[i] = sys::Pipe{};
         continue;
       }
-      chunks_[i].capacity =
-          static_cast<std::uint32_t>(std::min<std::size_t>(length, static_cast<std::size_t>(capacity)));
+      chunks_[i].capacity = static_cast<std::uint32_t>(
+          std::min<std::size_t>(length, static_cast<std::size_t>(capacity)));
     }
   }
 
@@ -660,7 +660,8 @@ class Loop {
     if (out_res != asked && !cancelled_by_link) chunk.out_exact = false;
     const long in_error = paired && in_res < 0 && !again(in_res) ? in_res : 0;
     long out_error = 0;
-    if (!cancelled_by_link && out_res <= 0 && !again(out_res)) out_error = out_res == 0 ? -EIO : out_res;
+    if (!cancelled_by_link && out_res <= 0 && !again(out_res))
+      out_error = out_res == 0 ? -EIO : out_res;
     for (const long error : {in_error, out_error})
       if (error == -EINVAL || error == -EOPNOTSUPP) return splice_refused_by(c, error);
     if (in_error != 0) fail(file, in_error, "splice from", job.source);
@@ -825,8 +826,8 @@ class Loop {
   io_uring ring_{};
   bool ring_ready_ = false;
   char* buffers_ = nullptr;
-  std::size_t stride_ = 0;         // bytes of buffer per chunk
-  std::vector<sys::Pipe> pipes_;   // one per chunk when splicing may be used, else none
+  std::size_t stride_ = 0;        // bytes of buffer per chunk
+  std::vector<sys::Pipe> pipes_;  // one per chunk when splicing may be used, else none
   std::vector<FileSlot> files_;
   std::vector<std::size_t> free_files_;
   std::vector<Chunk> chunks_;

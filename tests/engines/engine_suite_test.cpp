@@ -151,8 +151,9 @@ long halve_transfers(sys::Op op, long result, void*) {
   return result;
 }
 
-// Every third result of opening a source, a read, a write or a splice becomes -EINTR: the engine must
-// retry it. (Not a create: the file would exist already, and the retry would fail with EEXIST.)
+// Every third result of opening a source, a read, a write or a splice becomes -EINTR: the engine
+// must retry it. (Not a create: the file would exist already, and the retry would fail with
+// EEXIST.)
 long interrupt_some(sys::Op op, long result, void* context) {
   auto& count = *static_cast<std::atomic<unsigned>*>(context);
   const bool retryable = op == sys::Op::open_source || transfers(op);
@@ -244,8 +245,7 @@ struct CancelAfter {
 // on timing.
 long cancel_after_reads(sys::Op op, long result, void* context) {
   auto& state = *static_cast<CancelAfter*>(context);
-  const bool data =
-      op == sys::Op::read || op == sys::Op::copy_range || op == sys::Op::splice_in;
+  const bool data = op == sys::Op::read || op == sys::Op::copy_range || op == sys::Op::splice_in;
   if (data && state.reads.fetch_add(1) + 1 == state.limit) state.cancel = true;
   return result;
 }
