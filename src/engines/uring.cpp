@@ -328,6 +328,11 @@ class Loop {
       }
       chunks_[i].capacity = static_cast<std::uint32_t>(
           std::min<std::size_t>(length, static_cast<std::size_t>(capacity)));
+      if (chunks_[i].capacity < length)
+        shared_.note(fmt::format(
+            "the kernel would not grow some splice pipes to {} (fs.pipe-user-pages-soft): "
+            "their splices move {} at a time",
+            exact_size(length), exact_size(chunks_[i].capacity)));
     }
   }
 
@@ -851,16 +856,18 @@ class UringEngine final : public Engine {
   std::string describe(const EngineOptions& options, std::size_t file_count) const override {
     const unsigned loops = loop_count(options, file_count);
     const std::size_t slots = slots_for(options, file_count);
-    std::string files = fmt::format("{} file{} in flight", slots, slots == 1 ? "" : "s");
+    const std::string files = fmt::format("{} file{} in flight", slots, slots == 1 ? "" : "s");
+    std::string splice;
     if (options.kernel_copy != KernelCopy::off) {
       const std::string pipe = exact_size(splice_length(options));
-      files += options.kernel_copy == KernelCopy::on
+      splice = options.kernel_copy == KernelCopy::on
                    ? fmt::format(", splice through {} pipes for every file", pipe)
                    : fmt::format(", splice through {} pipes for files of {} and more", pipe,
                                  exact_size(kSpliceFrom));
     }
-    if (loops == 1) return "io_uring event loop, " + files;
-    return fmt::format("{} io_uring event loops (one ring per thread), {} each", loops, files);
+    if (loops == 1) return "io_uring event loop, " + files + splice;
+    return fmt::format("{} io_uring event loops (one ring per thread), {} each{}", loops, files,
+                       splice);
   }
 
   CopyReport copy(std::span<const CopyJob> jobs, const EngineOptions& options) override {
