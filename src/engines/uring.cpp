@@ -701,6 +701,12 @@ class Loop {
   // Makes the chunk's count of what its pipe holds agree with the pipe (see the top of the
   // file). Returns false when the pipe could not be asked or emptied: it is then closed, and
   // the chunk must go on by read and write from its last byte known to be written.
+  //
+  // The seam only ever shortens a count or replaces a result with an error, so every count is
+  // a lower bound. One case stays beyond what the pipe can tell: when the seam shortens both
+  // results of one linked pair by the same amount while the kernel's own splice-out was short,
+  // the counts agree with the pipe and yet are wrong. That needs a real short splice-out (a file
+  // system short of space) under such a seam; the verification after each run would catch it.
   bool sync_with_pipe(std::size_t c) {
     Chunk& chunk = chunks_[c];
     const long held = sys::pipe_bytes(pipes_[c].read.get());
