@@ -64,25 +64,35 @@ DescriptorBound bound_by_descriptors(const EngineOptions& requested, std::size_t
                     limit, open_now, kReservedDescriptors));
     return bound;
   }
-  if (files <= at_once) return bound;
   std::vector<std::string> changes;
   // The threads the thread engines would run at once (a thread per file is bounded by its
   // buffer budget).
   const std::size_t workers = engines::worker_threads(requested, files);
-  if (workers > at_once) {
+  if (files > at_once && workers > at_once) {
     bound.options.workers = static_cast<unsigned>(at_once);
     changes.push_back(fmt::format("-workers {}", at_once));
   }
+  // An event loop that may splice (uring with kernel copy) also holds a pipe, two more
+  // descriptors, per file it keeps in flight, whether or not that many files are left.
+  const bool pipes = requested.kernel_copy != KernelCopy::off;
   const unsigned loops = std::max(1u, requested.loops);
-  if (std::size_t{requested.inflight} * loops > at_once) {
-    bound.options.inflight = static_cast<unsigned>(std::max<std::size_t>(1, at_once / loops));
+  const std::size_t loop_slots = std::size_t{requested.inflight} * loops;
+  const std::size_t needed = 2 * std::min(files, loop_slots) + (pipes ? 2 * loop_slots : 0);
+  if (needed > static_cast<std::size_t>(spare)) {
+    const std::size_t per_slot = pipes ? 4 : 2;
+    bound.options.inflight = static_cast<unsigned>(
+        std::max<std::size_t>(1, static_cast<std::size_t>(spare) / per_slot / loops));
     changes.push_back(fmt::format("-inflight {}", bound.options.inflight));
   }
   if (!changes.empty())
     bound.note = fmt::format(
         "the open-file limit ({}) allows {} files open at once (2 descriptors each): copying at "
-        "most {} at a time ({})",
-        limit, at_once, at_once, fmt::join(changes, ", "));
+        "most {} at a time ({}){}",
+        limit, at_once, at_once, fmt::join(changes, ", "),
+        pipes && bound.options.inflight != requested.inflight
+            ? "; an event loop that may splice holds 4 descriptors per file in flight (a "
+              "pipe's two ends besides the files)"
+            : "");
   return bound;
 }
 

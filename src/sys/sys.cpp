@@ -11,6 +11,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -46,6 +47,8 @@ const char* op_name(Op op) {
     case Op::clone: return "clone";
     case Op::sync: return "fdatasync";
     case Op::close: return "close";
+    case Op::splice_in: return "splice in";
+    case Op::splice_out: return "splice out";
   }
   return "?";
 }
@@ -97,6 +100,45 @@ long clone_file(int dst, int src) {
 long fdatasync(int fd) { return filter_result(Op::sync, result_of(::fdatasync(fd))); }
 
 long close(int fd) { return filter_result(Op::close, result_of(::close(fd))); }
+
+long create_pipe(std::size_t size, Pipe& out) {
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) < 0) return -errno;
+  out.read.reset(ends[0]);
+  out.write.reset(ends[1]);
+  const int wanted = static_cast<int>(std::min<std::size_t>(size, INT_MAX));
+  const int grown = ::fcntl(ends[0], F_SETPIPE_SZ, wanted);
+  if (grown >= 0) return grown;
+  // Refused (EPERM, EBUSY): the pipe keeps the capacity it was made with.
+  const int capacity = ::fcntl(ends[0], F_GETPIPE_SZ);
+  return capacity < 0 ? -errno : capacity;
+}
+
+long pipe_bytes(int fd) {
+  int bytes = 0;
+  if (::ioctl(fd, FIONREAD, &bytes) < 0) return -errno;
+  return bytes;
+}
+
+long drain_pipe(int fd, std::size_t bytes, void* scratch, std::size_t scratch_size) {
+  while (bytes > 0) {
+    const ::ssize_t n = ::read(fd, scratch, std::min(bytes, scratch_size));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -errno;
+    if (n == 0) return -EIO;
+    bytes -= static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+long pipe_max_size() {
+  std::FILE* file = std::fopen("/proc/sys/fs/pipe-max-size", "re");
+  if (file == nullptr) return -errno;
+  long size = 0;
+  const int matched = std::fscanf(file, "%ld", &size);
+  std::fclose(file);
+  return matched == 1 && size > 0 ? size : -EINVAL;
+}
 
 long long file_size(int fd) {
   struct stat info {};

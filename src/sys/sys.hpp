@@ -40,7 +40,19 @@ class unique_fd {
 };
 
 /// The operations the fault seam can intercept.
-enum class Op { open_source, create_destination, read, write, copy_range, clone, sync, close };
+/// `splice_in` moves a file's bytes into a pipe, `splice_out` a pipe's bytes into a file.
+enum class Op {
+  open_source,
+  create_destination,
+  read,
+  write,
+  copy_range,
+  clone,
+  sync,
+  close,
+  splice_in,
+  splice_out
+};
 
 [[nodiscard]] const char* op_name(Op op);
 
@@ -69,6 +81,28 @@ void set_fault_hook(FaultHook hook, void* context);
 [[nodiscard]] long clone_file(int dst, int src);
 [[nodiscard]] long fdatasync(int fd);
 [[nodiscard]] long close(int fd);
+/// A pipe's two ends, for splicing a file into it and out to another file.
+struct Pipe {
+  unique_fd read;
+  unique_fd write;
+};
+/// Creates a pipe (O_CLOEXEC) and asks for a buffer of at least `size` bytes (F_SETPIPE_SZ;
+/// the kernel rounds up to a power of two pages). Returns the pipe's capacity in bytes, which
+/// is smaller than `size` when the kernel refuses to grow it (EPERM above
+/// /proc/sys/fs/pipe-max-size or past the user's pipe-user-pages-soft), or -errno when no
+/// pipe could be made. Not fault-injected: set-up, not a transfer.
+[[nodiscard]] long create_pipe(std::size_t size, Pipe& out);
+/// Bytes waiting in the pipe whose read end is `fd` (FIONREAD), or -errno. Not
+/// fault-injected: it is how an engine learns the truth when a splice's reported result may
+/// have been shortened by the fault seam.
+[[nodiscard]] long pipe_bytes(int fd);
+/// Reads and discards the `bytes` bytes waiting in the pipe whose read end is `fd`, using
+/// `scratch` as the landing place. Returns 0 or -errno; -EIO when the pipe held less. Never
+/// blocks when the pipe holds at least `bytes`. Not fault-injected.
+[[nodiscard]] long drain_pipe(int fd, std::size_t bytes, void* scratch, std::size_t scratch_size);
+/// The largest pipe buffer an unprivileged process may ask for (/proc/sys/fs/pipe-max-size),
+/// or -errno.
+[[nodiscard]] long pipe_max_size();
 /// The size in bytes of the open file `fd` (fstat), or -errno. Not fault-injected: it only
 /// checks what a whole-file operation such as FICLONE produced.
 [[nodiscard]] long long file_size(int fd);

@@ -36,7 +36,9 @@ TEST(Cli, DefaultRunPrintsTheOriginalsReport) {
   EXPECT_TRUE(has_line(r.out, "^Files: 50, Size: 1\\.0 MiB each, Total: 50\\.0 MiB$"));
   EXPECT_TRUE(has_line(r.out, "^CPUs: [0-9]+$"));
   EXPECT_TRUE(has_line(r.out, "^Mode: both$"));
-  EXPECT_TRUE(has_line(r.out, "^Running xev copy \\(io_uring event loop, 16 files in flight\\)\\.\\.\\. "
+  EXPECT_TRUE(has_line(r.out, "^Running xev copy \\(io_uring event loop, 16 files in flight, "
+                              "splice through [0-9]+ (bytes|KiB|MiB) pipes for files of [0-9]+ "
+                              "(bytes|KiB|MiB) and more\\)\\.\\.\\. "
                               "done in [0-9.]+ (ns|us|ms|s) \\([0-9]+\\.[0-9]{2} MiB/s\\)$"))
       << r.out;
   EXPECT_TRUE(has_line(r.out, "^Running goroutine copy \\(a thread per waiting file\\)\\.\\.\\. done in "
@@ -100,7 +102,9 @@ INSTANTIATE_TEST_SUITE_P(
         FlagCase{{"-mode", "goroutine", "-workers", "2"}, {"--mode", "goroutine", "--workers=2"},
                  "^Running goroutine copy \\(2 worker threads\\)"},
         FlagCase{{"-mode", "xev", "-inflight=3"}, {"--mode", "xev", "--inflight", "3"},
-                 "\\(io_uring event loop, 3 files in flight\\)"},
+                 "\\(io_uring event loop, 3 files in flight, splice through"},
+        FlagCase{{"-mode", "xev", "-kernel-copy", "off"}, {"--mode=xev", "--kernel-copy=off"},
+                 "\\(io_uring event loop, 6 files in flight\\)"},
         FlagCase{{"-chunk", "4K"}, {"--chunk=4096"}, "chunk 4\\.0 KiB$"},
         FlagCase{{"-runs", "2"}, {"--runs=2"}, "^Runs: 2 timed after 0 warm-ups"},
         FlagCase{{"-warmup=1"}, {"--warmup", "1"}, "^Runs: 1 timed after 1 warm-up per engine"},

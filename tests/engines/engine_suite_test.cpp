@@ -3,6 +3,7 @@
 // can copy inside the kernel run it three times: -kernel-copy auto, on and off.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 #include "ccopy/engine.hpp"
@@ -113,6 +114,15 @@ TEST_P(EngineSuite, CopiesWithMoreLoopsThanFiles) {
   EngineOptions options = base_options();
   options.loops = 8;
   copy_and_verify(2, 70'000, options);
+}
+
+// A chunk one byte short of 64 KiB puts every chunk but the first off a page boundary; a pipe
+// sized for 16 of them (1 MiB) then holds fewer bytes than one splice asks for, so the kernel's
+// own splice-ins come back short and break their links.
+TEST_P(EngineSuite, CopiesChunksThatStraddlePages) {
+  EngineOptions options = base_options();
+  options.chunk = 65535;
+  copy_and_verify(2, 3 * 1024 * 1024 + 7, options);
 }
 
 // One large file with a small chunk: several chunks of it are in flight at once.
@@ -233,7 +243,7 @@ struct CancelAfter {
 // cancellation in the middle of a copy, at a point that does not depend on timing.
 long cancel_after_reads(sys::Op op, long result, void* context) {
   auto& state = *static_cast<CancelAfter*>(context);
-  const bool data = op == sys::Op::read || op == sys::Op::copy_range;
+  const bool data = op == sys::Op::read || op == sys::Op::copy_range || op == sys::Op::splice_in;
   if (data && state.reads.fetch_add(1) + 1 == state.limit) state.cancel = true;
   return result;
 }

@@ -83,7 +83,8 @@ std::unique_ptr<Engine> make_engine_or_skip(const std::string& name) {
 }
 
 bool moves_data(sys::Op op) {
-  return op == sys::Op::read || op == sys::Op::write || op == sys::Op::copy_range;
+  return op == sys::Op::read || op == sys::Op::write || op == sys::Op::copy_range ||
+         op == sys::Op::splice_in || op == sys::Op::splice_out;
 }
 
 long open_descriptors() { return sys::open_descriptor_count(); }

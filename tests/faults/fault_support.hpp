@@ -32,7 +32,7 @@ class ScopedFaultHook {
   ScopedFaultHook& operator=(const ScopedFaultHook&) = delete;
 };
 
-/// True for the operations that move file data (read, write, copy_file_range).
+/// True for the operations that move file data (read, write, copy_file_range, splice).
 bool moves_data(sys::Op op);
 
 /// The number of descriptors this process has open.

@@ -115,6 +115,7 @@ TEST(Preflight, LeavesOptionsAloneWhenEveryFileFits) {
 TEST(Preflight, BoundsAThreadPerFileAndInflightBelowTheLimit) {
   EngineOptions requested;
   requested.inflight = 200;
+  requested.kernel_copy = KernelCopy::off;
   // 256 - 10 open - 64 reserved = 182 spare: 91 files at once.
   const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10);
   EXPECT_FALSE(b.error);
@@ -140,9 +141,40 @@ TEST(Preflight, SharesTheBoundAmongLoops) {
   requested.inflight = 64;
   requested.loops = 4;
   requested.workers = 8;
+  requested.kernel_copy = KernelCopy::off;
   const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10);
   EXPECT_EQ(b.options.workers, 8u);
   EXPECT_EQ(b.options.inflight, 22u);
+}
+
+// With kernel copy possible, each in-flight slot of a loop holds a pipe too: 4 descriptors.
+TEST(Preflight, CountsASplicePipePerInflightSlot) {
+  EngineOptions requested;
+  requested.inflight = 64;
+  requested.loops = 2;
+  requested.workers = 8;
+  requested.kernel_copy = KernelCopy::automatic;
+  // 182 spare descriptors: 182 / 4 / 2 loops = 22 files in flight per loop.
+  const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10);
+  EXPECT_EQ(b.options.workers, 8u);
+  EXPECT_EQ(b.options.inflight, 22u);
+  EXPECT_NE(b.note.find("(-inflight 22); an event loop that may splice holds 4 descriptors "
+                        "per file in flight"),
+            std::string::npos)
+      << b.note;
+}
+
+// Pipes count even when fewer files than slots are left: 16 slots hold 16 pipes whatever
+// the number of files, so 40 files and 16 slots need 2 x 16 + 2 x 16 descriptors.
+TEST(Preflight, CountsPipesWhenTheFilesFit) {
+  EngineOptions requested;
+  requested.inflight = 16;
+  requested.workers = 4;
+  EXPECT_TRUE(bound_by_descriptors(requested, 40, 10 + kReservedDescriptors + 64, 10).note.empty());
+  const DescriptorBound b = bound_by_descriptors(requested, 40, 10 + kReservedDescriptors + 60, 10);
+  EXPECT_EQ(b.options.inflight, 15u);
+  requested.kernel_copy = KernelCopy::off;
+  EXPECT_TRUE(bound_by_descriptors(requested, 40, 10 + kReservedDescriptors + 60, 10).note.empty());
 }
 
 TEST(Preflight, RefusesWhenNotOneFileFits) {
