@@ -14,8 +14,9 @@
 // an io_uring kernel worker (io-wq) and every hand-off and completion costs a wake-up. A short
 // read breaks the link (the kernel cancels the write) and the chunk goes on step by step.
 //
-// Short reads and writes resume with what remains, -EAGAIN and -EINTR are resubmitted, and a
-// full submission queue is flushed and retried, as liburing's examples/io_uring-cp.c does.
+// Short reads and writes resume with what remains; -EAGAIN, -EINTR and an operation io_uring
+// cancelled before it ran (see kMaxRequeues) are resubmitted; and a full submission queue is
+// flushed and retried, as liburing's examples/io_uring-cp.c does.
 // Every completion's result passes through sys::filter_result, the fault seam.
 //
 // Kernel copy (EngineOptions::kernel_copy): a chunk can instead move inside the kernel, as
@@ -58,6 +59,14 @@ namespace {
 constexpr unsigned kMaxChunksPerFile = 4;
 
 constexpr std::uint64_t kNever = ~std::uint64_t{0};
+
+// io_uring cancels the work it queued for its kernel workers (io-wq) when it cannot start one:
+// when creating the worker thread is interrupted by a signal three times in a row, every
+// operation waiting for it completes with -ECANCELED without having run (seen under a 1 ms
+// signal storm). Such an operation is submitted again, up to this many times per file; the
+// engine itself never cancels an operation, so any other -ECANCELED is the second half of a
+// broken link (see settle_pair and splice_done).
+constexpr unsigned kMaxRequeues = 64;
 
 // One splice moves this many chunks' worth (16 x 64 KiB = 1 MiB by default): measured on tmpfs
 // and ext4, a 1 MiB pipe copied large files 1.2x to 1.8x faster than a 64 KiB one
@@ -106,6 +115,7 @@ struct FileSlot {
   bool queued = false;              // waiting in the loop's queue for a chunk
   bool busy = false;                // between start() and retire()
   bool splice = false;              // its chunks go through pipes when they can
+  unsigned requeued = 0;            // operations submitted again after io-wq cancelled them
   std::uint64_t ended_at = kNever;  // where the source ended early, when `error` says so
   std::int64_t started_ns = 0;
   Error error;
@@ -432,7 +442,8 @@ class Loop {
     Chunk& chunk = chunks_[c];
     if (chunk.read_res != static_cast<long>(chunk.length)) return read_done(c, chunk.read_res);
     chunk.filled = chunk.length;
-    write_done(c, chunk.write_res);
+    // The read was whole, so a cancelled write was io-wq's doing, not the link's.
+    write_done(c, requeue_if_cancelled(files_[chunk.file], chunk.write_res));
   }
 
   // Records the first error of a file; later ones are consequences of it.
@@ -511,9 +522,25 @@ class Loop {
   void complete(std::uint64_t data, int raw) {
     const std::size_t index = data >> kStepBits;
     const auto step = static_cast<Step>(data & kStepMask);
-    const long res = sys::filter_result(op_of(step), raw);
+    long res = sys::filter_result(op_of(step), raw);
     const bool first = step == Step::read || step == Step::splice_in;
     const bool second = step == Step::write || step == Step::splice_out;
+    const bool linked_second = second && chunks_[index].linked > 0;
+    const bool close = step == Step::close_source || step == Step::close_destination;
+    if (close) {
+      // Only the kernel's own -ECANCELED says that a close never ran: after any other result
+      // the descriptor is gone, and its number may already belong to another file.
+      FileSlot& file = files_[index];
+      if (raw == -ECANCELED && file.requeued < kMaxRequeues) {
+        ++file.requeued;
+        --file.pending;
+        return submit_file_op(index, step);
+      }
+    } else if (!linked_second) {
+      // The second half of a link is cancelled when the first comes back short; which case
+      // it is, is known only once both have arrived.
+      res = requeue_if_cancelled(file_of(index, step), res);
+    }
     if ((first || second) && chunks_[index].linked > 0) {
       Chunk& chunk = chunks_[index];
       (first ? chunk.read_res : chunk.write_res) = res;
@@ -532,6 +559,21 @@ class Loop {
       default:
         return file_op_done(index, step, res, res == -EAGAIN || res == -EINTR);
     }
+  }
+
+  // The file an operation belongs to.
+  FileSlot& file_of(std::size_t index, Step step) {
+    const bool chunk_step = step == Step::read || step == Step::write ||
+                            step == Step::splice_in || step == Step::splice_out;
+    return files_[chunk_step ? chunks_[index].file : index];
+  }
+
+  // -EAGAIN (submit again) for an operation io-wq cancelled before it ran, while the file's
+  // budget lasts; any other result as it is.
+  static long requeue_if_cancelled(FileSlot& file, long res) {
+    if (res != -ECANCELED || file.requeued >= kMaxRequeues) return res;
+    ++file.requeued;
+    return -EAGAIN;
   }
 
   void file_op_done(std::size_t index, Step step, long res, bool again) {
@@ -559,7 +601,8 @@ class Loop {
         if (res < 0) fail(file, res, "fdatasync", job.destination);
         return close_both(index);
       default:
-        // A close is never retried: on Linux the descriptor is gone whatever the result.
+        // A close is never retried: on Linux the descriptor is gone whatever the result
+        // (complete() resubmits one that io-wq cancelled before it ran).
         if (res < 0)
           fail(file, res, "close", step == Step::close_source ? job.source : job.destination);
         if (file.pending == 0) retire(index);
@@ -649,6 +692,8 @@ class Loop {
     FileSlot& file = files_[chunk.file];
     const CopyJob& job = jobs_[file.job];
     const long asked = chunk.asked;
+    // A whole splice-in means a cancelled splice-out was io-wq's doing, not the link's.
+    if (paired && in_res == asked) out_res = requeue_if_cancelled(file, out_res);
     if ((!paired || in_res == asked) && out_res == asked) {
       if (paired) chunk.filled += chunk.asked;
       chunk.written += chunk.asked;

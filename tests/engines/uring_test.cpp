@@ -181,5 +181,69 @@ TEST(UringSplice, DescribesWhichPathRuns) {
       << engine->describe(options, 50);
 }
 
+bool transfers(sys::Op op) {
+  return op == sys::Op::read || op == sys::Op::write || op == sys::Op::splice_in ||
+         op == sys::Op::splice_out;
+}
+
+// io_uring completes with -ECANCELED what it queued for a kernel worker it could not start
+// (its creation interrupted by signals). Every third transfer coming back that way, on both
+// copy paths (every second would always hit the same half of each linked pair): each is
+// submitted again, and every copy verifies.
+TEST(UringRequeue, SubmitsAgainWhatIoUringCancelledBeforeItRan) {
+  const std::unique_ptr<Engine> engine = uring_or_skip();
+  if (!engine) GTEST_SKIP() << "io_uring cannot run here";
+  for (const KernelCopy path : {KernelCopy::on, KernelCopy::off}) {
+    GeneratedFiles files(12, 300'007);
+    ASSERT_TRUE(files.ok());
+    std::atomic<unsigned> calls{0}, cancelled{0};
+    EngineOptions options;
+    options.kernel_copy = path;
+    const std::size_t descriptors = testing::open_descriptors();
+    CopyReport report;
+    {
+      const ScopedFault fault([&](sys::Op op, long result) {
+        if (!transfers(op) || calls++ % 3 != 2) return result;
+        ++cancelled;
+        return long{-ECANCELED};
+      });
+      report = engine->copy(files.jobs(), options);
+    }
+    EXPECT_GT(cancelled.load(), 4u) << kernel_copy_name(path);
+    EXPECT_EQ(testing::open_descriptors(), descriptors) << kernel_copy_name(path);
+    expect_all_verified(files, report);
+  }
+}
+
+// A cancellation that never stops is not retried for ever: each file gives up after its budget
+// of resubmissions and fails with ECANCELED, named, and nothing stays open.
+TEST(UringRequeue, ACancellationThatNeverStopsFailsEachFileByName) {
+  const std::unique_ptr<Engine> engine = uring_or_skip();
+  if (!engine) GTEST_SKIP() << "io_uring cannot run here";
+  for (const KernelCopy path : {KernelCopy::on, KernelCopy::off}) {
+    GeneratedFiles files(5, 100'000);
+    ASSERT_TRUE(files.ok());
+    EngineOptions options;
+    options.kernel_copy = path;
+    const std::size_t descriptors = testing::open_descriptors();
+    CopyReport report;
+    {
+      const ScopedFault fault([&](sys::Op op, long result) {
+        return transfers(op) ? long{-ECANCELED} : result;
+      });
+      report = engine->copy(files.jobs(), options);
+    }
+    EXPECT_EQ(testing::open_descriptors(), descriptors) << kernel_copy_name(path);
+    ASSERT_EQ(report.failed_count(), files.jobs().size()) << kernel_copy_name(path);
+    for (std::size_t i = 0; i < files.jobs().size(); ++i) {
+      const Error& error = report.files[i].error;
+      EXPECT_EQ(error.code, ECANCELED) << error.message();
+      EXPECT_NE(error.message().find(files.jobs()[i].source), std::string::npos)
+          << error.message();
+      EXPECT_LT(report.files[i].bytes, files.jobs()[i].size);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ccopy
