@@ -1,9 +1,12 @@
 // -mode on the real binary: lists, `all`, the ranking of more than two engines, and what
 // happens when io_uring is forbidden by a real seccomp filter (tests/cli/deny_io_uring.cpp).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ccopy/engine.hpp"
@@ -160,7 +163,18 @@ TEST(Modes, EveryEngineLineStatesItsConcurrency) {
       << r.out;
 }
 
-TEST(Modes, TheDefaultPoolIsLibuvsAndTheOutputSaysItsSize) {
+TEST(Modes, TheDefaultPoolHasAThreadPerCpuAndTheOutputSaysItsSize) {
+  if (std::getenv("UV_THREADPOOL_SIZE") != nullptr)
+    GTEST_SKIP() << "UV_THREADPOOL_SIZE is set in this environment: it chooses the pool";
+  TestDir dir;
+  const ProcessResult r = run_binary(small_run(dir, {"-mode", "uv"}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(has_line(r.out, fmt::format("^Running uv copy \\(libuv event loop, {}-thread pool, ",
+                                          std::thread::hardware_concurrency())))
+      << r.out;
+}
+
+TEST(Modes, AnExportedUvThreadpoolSizeChoosesThePoolAndTheOutputSaysItsSize) {
   TestDir dir;
   const ProcessResult r = run_binary(small_run(dir, {"-mode", "uv"}), {"UV_THREADPOOL_SIZE=3"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
