@@ -175,7 +175,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args, CommandLine
   app.add_option("--runs", raw.runs, "Timed runs per engine")->type_name("N")->capture_default_str();
   app.add_option("--warmup", raw.warmup, "Untimed runs per engine before the timed ones")
       ->type_name("N")->capture_default_str();
-  app.add_option("--pool", raw.pool, "uv engine: libuv thread pool size; 0 = UV_THREADPOOL_SIZE if set, else one per CPU")
+  app.add_option("--pool", raw.pool, "uv engine: libuv thread pool size; 0 = UV_THREADPOOL_SIZE if set, else one per CPU "
+                 "(4 with -kernel-copy off)")
       ->type_name("N")->capture_default_str();
   app.add_option("--loops", raw.loops, "uring engine: rings, one per thread")->type_name("N")->capture_default_str();
   app.add_option("--kernel-copy", raw.kernel_copy,

@@ -116,6 +116,8 @@ struct FileSlot {
   bool busy = false;                // between start() and retire()
   bool splice = false;              // its chunks go through pipes when they can
   unsigned requeued = 0;            // operations submitted again after io-wq cancelled them
+  int closing_source = -1;          // descriptors whose close is on its way (source, destination)
+  int closing_destination = -1;
   std::uint64_t ended_at = kNever;  // where the source ended early, when `error` says so
   std::int64_t started_ns = 0;
   Error error;
@@ -388,14 +390,16 @@ class Loop {
     push_file_op(s, index, step);
   }
 
-  void submit_file_op(std::size_t index, Step step) {
-    FileSlot& file = files_[index];
+  void submit_close(std::size_t index, Step step, int fd) {
     io_uring_sqe* s = sqe();
-    if (step == Step::sync)
-      io_uring_prep_fsync(s, file.destination, IORING_FSYNC_DATASYNC);
-    else
-      io_uring_prep_close(s, step == Step::close_source ? file.source : file.destination);
+    io_uring_prep_close(s, fd);
     push_file_op(s, index, step);
+  }
+
+  void submit_sync(std::size_t index) {
+    io_uring_sqe* s = sqe();
+    io_uring_prep_fsync(s, files_[index].destination, IORING_FSYNC_DATASYNC);
+    push_file_op(s, index, Step::sync);
   }
 
   void push_file_op(io_uring_sqe* s, std::size_t index, Step step) {
@@ -527,16 +531,19 @@ class Loop {
     const bool second = step == Step::write || step == Step::splice_out;
     const bool linked_second = second && chunks_[index].linked > 0;
     const bool close = step == Step::close_source || step == Step::close_destination;
-    if (close) {
+    if (close && raw == -ECANCELED) {
       // Only the kernel's own -ECANCELED says that a close never ran: after any other result
       // the descriptor is gone, and its number may already belong to another file.
       FileSlot& file = files_[index];
-      if (raw == -ECANCELED && file.requeued < kMaxRequeues) {
+      const int fd = step == Step::close_source ? file.closing_source : file.closing_destination;
+      if (file.requeued < kMaxRequeues) {
         ++file.requeued;
         --file.pending;
-        return submit_file_op(index, step);
+        return submit_close(index, step, fd);
       }
-    } else if (!linked_second) {
+      // The budget is spent: close it here rather than lose the descriptor.
+      res = sys::close(fd);
+    } else if (!close && !linked_second) {
       // The second half of a link is cancelled when the first comes back short; which case
       // it is, is known only once both have arrived.
       res = requeue_if_cancelled(file_of(index, step), res);
@@ -597,7 +604,7 @@ class Loop {
         return enqueue(index);
       }
       case Step::sync:
-        if (again) return submit_file_op(index, Step::sync);
+        if (again) return submit_sync(index);
         if (res < 0) fail(file, res, "fdatasync", job.destination);
         return close_both(index);
       default:
@@ -838,15 +845,17 @@ class Loop {
   }
 
   void finish_data(std::size_t index) {
-    if (options_.fsync) return submit_file_op(index, Step::sync);
+    if (options_.fsync) return submit_sync(index);
     close_both(index);
   }
 
   void close_both(std::size_t index) {
     FileSlot& file = files_[index];
     file.opened = false;
-    if (file.source >= 0) submit_file_op(index, Step::close_source);
-    if (file.destination >= 0) submit_file_op(index, Step::close_destination);
+    file.closing_source = file.source;
+    file.closing_destination = file.destination;
+    if (file.source >= 0) submit_close(index, Step::close_source, file.source);
+    if (file.destination >= 0) submit_close(index, Step::close_destination, file.destination);
     file.source = file.destination = -1;
     if (file.pending == 0) retire(index);
   }

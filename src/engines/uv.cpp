@@ -38,7 +38,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "engines/blocking.hpp"
@@ -61,20 +60,26 @@ constexpr std::size_t kSendfileStep = std::size_t{16} << 20;
 std::mutex g_pool_mutex;
 std::atomic<unsigned> g_pool_started{0};
 
-// One pool thread per CPU. The pool's threads copy inside the kernel (sendfile), so they are
-// busy, not waiting, and more of them than CPUs only take turns: on 2 CPUs, 2 threads copied
+// libuv's own default pool size.
+constexpr unsigned kLibuvDefaultPool = 4;
+
+// With kernel copy, one pool thread per CPU this process may run on (uv_available_parallelism
+// honours the affinity mask). The pool's threads then copy inside the kernel (sendfile), so they
+// are busy, not waiting, and more of them than CPUs only take turns: on 2 CPUs, 2 threads copied
 // 1,000 x 4 KiB 1.1 to 1.5 times faster than libuv's default of 4, and were faster or level on
-// every other scenario (docs/results.md, "The uv engine").
-unsigned default_pool_size() {
-  return std::clamp(std::thread::hardware_concurrency(), 1u, kMaxPool);
+// every other scenario (docs/results.md, "The uv engine"). With read and write through buffers
+// (-kernel-copy off) the threads also wait on the disk, and libuv's default stays.
+unsigned default_pool_size(KernelCopy kernel_copy) {
+  if (kernel_copy == KernelCopy::off) return kLibuvDefaultPool;
+  return std::clamp(uv_available_parallelism(), 1u, kMaxPool);
 }
 
-// The pool size for `requested` (0: a UV_THREADPOOL_SIZE the user exported, parsed as libuv
-// parses it, else one thread per CPU).
-unsigned pool_size_for(unsigned requested) {
-  if (requested != 0) return std::min(requested, kMaxPool);
+// The pool size for `options` (-pool 0: a UV_THREADPOOL_SIZE the user exported, parsed as
+// libuv parses it, else default_pool_size).
+unsigned pool_size_for(const EngineOptions& options) {
+  if (options.pool != 0) return std::min(options.pool, kMaxPool);
   const char* value = std::getenv("UV_THREADPOOL_SIZE");
-  if (value == nullptr) return default_pool_size();
+  if (value == nullptr) return default_pool_size(options.kernel_copy);
   const auto parsed = static_cast<unsigned>(std::atoi(value));
   if (parsed == 0) return 1;
   return std::min(parsed, kMaxPool);
@@ -83,18 +88,18 @@ unsigned pool_size_for(unsigned requested) {
 // Fixes the pool's size before libuv's first use of it and returns the size in use. Must be
 // called before any uv_fs_* call; setenv is safe here because the pool's threads, the only
 // other readers of the environment in libuv, do not exist yet.
-unsigned start_pool(unsigned requested) {
+unsigned start_pool(const EngineOptions& options) {
   const std::lock_guard lock(g_pool_mutex);
   if (const unsigned started = g_pool_started.load(); started != 0) return started;
-  const unsigned size = pool_size_for(requested);
+  const unsigned size = pool_size_for(options);
   ::setenv("UV_THREADPOOL_SIZE", std::to_string(size).c_str(), 1);
   g_pool_started.store(size);
   return size;
 }
 
-unsigned pool_in_use(unsigned requested) {
+unsigned pool_in_use(const EngineOptions& options) {
   const unsigned started = g_pool_started.load();
-  return started != 0 ? started : pool_size_for(requested);
+  return started != 0 ? started : pool_size_for(options);
 }
 
 struct Slot;
@@ -284,9 +289,13 @@ class Loop {
   }
 
   // One piece of the file, from `copied` in the source to the destination's file offset
-  // (libuv passes no destination offset to copy_file_range), which equals `copied` here.
+  // (libuv passes no destination offset to copy_file_range), which equals `copied` here. The
+  // source's own file offset is set to `copied` too: when copy_file_range and sendfile fail,
+  // libuv's emulation reads with pread at `copied`, but falls back to read(), at the source's
+  // file offset, when pread fails with EIO; that read must start at the same byte.
   void submit_sendfile(Slot& slot) {
     const CopyJob& job = jobs_[slot.job];
+    (void)sys::set_file_offset(slot.source, slot.copied);
     const auto length =
         static_cast<std::size_t>(std::min<std::uint64_t>(kSendfileStep, job.size - slot.copied));
     Request& r = slot.destination_request;
@@ -540,7 +549,7 @@ class UvEngine final : public Engine {
   std::string describe(const EngineOptions& options, std::size_t file_count) const override {
     const std::size_t inflight =
         std::max<std::size_t>(1, std::min<std::size_t>(options.inflight, file_count));
-    const unsigned pool = pool_in_use(options.pool);
+    const unsigned pool = pool_in_use(options);
     return fmt::format("libuv event loop, {}-thread pool, {} file{} in flight, {}", pool, inflight,
                        inflight == 1 ? "" : "s",
                        options.kernel_copy == KernelCopy::off ? "uv_fs_read and uv_fs_write"
@@ -549,7 +558,7 @@ class UvEngine final : public Engine {
 
   CopyReport copy(std::span<const CopyJob> jobs, const EngineOptions& options) override {
     CopyReport report = empty_report(jobs.size());
-    const unsigned pool = start_pool(options.pool);
+    const unsigned pool = start_pool(options);
     if (options.pool != 0 && options.pool != pool)
       report.notes.push_back(
           fmt::format("libuv's thread pool already runs {} threads in this process (libuv reads "

@@ -140,6 +140,11 @@ long pipe_max_size() {
   return matched == 1 && size > 0 ? size : -EINVAL;
 }
 
+long set_file_offset(int fd, std::uint64_t offset) {
+  if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) return -errno;
+  return 0;
+}
+
 long long file_size(int fd) {
   struct stat info {};
   if (::fstat(fd, &info) < 0) return -errno;

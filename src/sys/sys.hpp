@@ -103,6 +103,8 @@ struct Pipe {
 /// The largest pipe buffer an unprivileged process may ask for (/proc/sys/fs/pipe-max-size),
 /// or -errno.
 [[nodiscard]] long pipe_max_size();
+/// Sets the file offset of `fd` (lseek SEEK_SET); 0 or -errno. Not fault-injected.
+[[nodiscard]] long set_file_offset(int fd, std::uint64_t offset);
 /// The size in bytes of the open file `fd` (fstat), or -errno. Not fault-injected: it only
 /// checks what a whole-file operation such as FICLONE produced.
 [[nodiscard]] long long file_size(int fd);

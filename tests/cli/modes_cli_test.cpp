@@ -2,11 +2,12 @@
 // happens when io_uring is forbidden by a real seccomp filter (tests/cli/deny_io_uring.cpp).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "ccopy/engine.hpp"
@@ -163,15 +164,28 @@ TEST(Modes, EveryEngineLineStatesItsConcurrency) {
       << r.out;
 }
 
+// The CPUs this process may run on, as libuv's uv_available_parallelism counts them.
+unsigned usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return static_cast<unsigned>(std::max(1, CPU_COUNT(&set)));
+}
+
+// Copying inside the kernel, the pool has a thread per usable CPU; reading and writing through
+// buffers (-kernel-copy off), libuv's own default of 4.
 TEST(Modes, TheDefaultPoolHasAThreadPerCpuAndTheOutputSaysItsSize) {
   if (std::getenv("UV_THREADPOOL_SIZE") != nullptr)
     GTEST_SKIP() << "UV_THREADPOOL_SIZE is set in this environment: it chooses the pool";
   TestDir dir;
-  const ProcessResult r = run_binary(small_run(dir, {"-mode", "uv"}));
+  ProcessResult r = run_binary(small_run(dir, {"-mode", "uv"}));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(has_line(r.out, fmt::format("^Running uv copy \\(libuv event loop, {}-thread pool, ",
-                                          std::thread::hardware_concurrency())))
+                                          usable_cpus())))
       << r.out;
+  r = run_binary(small_run(dir, {"-mode", "uv", "-kernel-copy", "off"}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(has_line(r.out, "^Running uv copy \\(libuv event loop, 4-thread pool, ")) << r.out;
 }
 
 TEST(Modes, AnExportedUvThreadpoolSizeChoosesThePoolAndTheOutputSaysItsSize) {
