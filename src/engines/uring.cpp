@@ -529,7 +529,7 @@ class Loop {
     long res = sys::filter_result(op_of(step), raw);
     const bool first = step == Step::read || step == Step::splice_in;
     const bool second = step == Step::write || step == Step::splice_out;
-    const bool linked_second = second && chunks_[index].linked > 0;
+    const bool linked = (first || second) && chunks_[index].linked > 0;
     const bool close = step == Step::close_source || step == Step::close_destination;
     if (close && raw == -ECANCELED) {
       // Only the kernel's own -ECANCELED says that a close never ran: after any other result
@@ -543,12 +543,12 @@ class Loop {
       }
       // The budget is spent: close it here rather than lose the descriptor.
       res = sys::close(fd);
-    } else if (!close && !linked_second) {
+    } else if (!close && !(second && linked)) {
       // The second half of a link is cancelled when the first comes back short; which case
       // it is, is known only once both have arrived.
-      res = requeue_if_cancelled(file_of(index, step), res);
+      res = requeue_if_cancelled(files_[first || second ? chunks_[index].file : index], res);
     }
-    if ((first || second) && chunks_[index].linked > 0) {
+    if (linked) {
       Chunk& chunk = chunks_[index];
       (first ? chunk.read_res : chunk.write_res) = res;
       if (--chunk.linked > 0) return;
@@ -566,13 +566,6 @@ class Loop {
       default:
         return file_op_done(index, step, res, res == -EAGAIN || res == -EINTR);
     }
-  }
-
-  // The file an operation belongs to.
-  FileSlot& file_of(std::size_t index, Step step) {
-    const bool chunk_step = step == Step::read || step == Step::write ||
-                            step == Step::splice_in || step == Step::splice_out;
-    return files_[chunk_step ? chunks_[index].file : index];
   }
 
   // -EAGAIN (submit again) for an operation io-wq cancelled before it ran, while the file's

@@ -82,6 +82,37 @@ std::unique_ptr<Engine> make_engine_or_skip(const std::string& name) {
   return info->make();
 }
 
+void EngineUnderFaults::start(const std::string& name, std::uint64_t seed) {
+  seed_ = seed;
+  engine_ = make_engine_or_skip(name);
+  if (!engine_) GTEST_SKIP() << name << " cannot run here";
+  ASSERT_TRUE(dir_.ok());
+  ASSERT_FALSE(Workspace::create(dir_.path(), workspace_));
+}
+
+std::vector<CopyJob> EngineUnderFaults::generate(std::size_t count, std::uint64_t size) {
+  std::vector<CopyJob> jobs = plan_jobs(workspace_, count, size);
+  EXPECT_FALSE(generate_sources(jobs, seed_));
+  return jobs;
+}
+
+CopyReport EngineUnderFaults::expect_verified_copies(const std::vector<CopyJob>& jobs,
+                                                     sys::FaultHook hook, void* context,
+                                                     const EngineOptions& options) {
+  const long fds_before = open_descriptors();
+  CopyReport report;
+  {
+    ScopedFaultHook faults(hook, context);
+    report = engine_->copy(jobs, options);
+  }
+  EXPECT_EQ(open_descriptors(), fds_before) << "descriptors leaked";
+  EXPECT_FALSE(report.first_error()) << report.first_error().message();
+  for (std::size_t i = 0; i < jobs.size(); ++i) EXPECT_EQ(report.files[i].bytes, jobs[i].size);
+  const VerifyReport verdict = verify_copies(jobs);
+  EXPECT_TRUE(verdict.ok()) << verdict.first_error().message();
+  return report;
+}
+
 bool moves_data(sys::Op op) {
   return op == sys::Op::read || op == sys::Op::write || op == sys::Op::copy_range ||
          op == sys::Op::splice_in || op == sys::Op::splice_out;

@@ -32,6 +32,28 @@ class ScopedFaultHook {
   ScopedFaultHook& operator=(const ScopedFaultHook&) = delete;
 };
 
+/// What the seam fault tests start from: an engine that can run here, a fresh workspace, and a
+/// copy under a fault hook after which every file must have copied and verified.
+class EngineUnderFaults {
+ protected:
+  /// Makes engine `name` and the workspace; the calling test is skipped when the engine cannot
+  /// run here. `seed` is the generated data's.
+  void start(const std::string& name, std::uint64_t seed);
+  /// Plans `count` files of `size` bytes in the workspace and generates them.
+  std::vector<CopyJob> generate(std::size_t count, std::uint64_t size);
+  /// Copies `jobs` with `hook` installed and checks that no descriptor leaked, no file failed,
+  /// every file counts all its bytes, and every copy verifies byte for byte.
+  CopyReport expect_verified_copies(const std::vector<CopyJob>& jobs, sys::FaultHook hook,
+                                    void* context, const EngineOptions& options);
+
+  TestDir dir_;
+  Workspace workspace_;
+  std::unique_ptr<Engine> engine_;
+
+ private:
+  std::uint64_t seed_ = 0;
+};
+
 /// True for the operations that move file data (read, write, copy_file_range, splice).
 bool moves_data(sys::Op op);
 

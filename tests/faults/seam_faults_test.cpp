@@ -15,7 +15,6 @@ namespace ccopy {
 namespace {
 
 using testing::ScopedFaultHook;
-using testing::TestDir;
 
 // Shortens every second data transfer to half its length (at least one byte), and turns
 // every third one into EINTR after it happened: the engine must redo the same range.
@@ -56,35 +55,14 @@ struct FailOnce {
   }
 };
 
-class SeamFaults : public ::testing::TestWithParam<std::string> {
+class SeamFaults : public ::testing::TestWithParam<std::string>,
+                   protected testing::EngineUnderFaults {
  protected:
-  void SetUp() override {
-    engine_ = testing::make_engine_or_skip(GetParam());
-    if (!engine_) GTEST_SKIP() << GetParam() << " cannot run here";
-    ASSERT_TRUE(dir_.ok());
-    ASSERT_FALSE(Workspace::create(dir_.path(), workspace_));
-  }
+  void SetUp() override { start(GetParam(), 7); }
 
-  std::vector<CopyJob> generate(std::size_t count, std::uint64_t size) {
-    std::vector<CopyJob> jobs = plan_jobs(workspace_, count, size);
-    EXPECT_FALSE(generate_sources(jobs, 7));
-    return jobs;
-  }
-
-  // Copies with `hook` installed and checks every file copied and verified.
+  // Copies 12 files with `hook` installed and checks every file copied and verified.
   void expect_verified_copies(sys::FaultHook hook, void* context, const EngineOptions& options) {
-    const std::vector<CopyJob> jobs = generate(12, 200'003);
-    const long fds_before = testing::open_descriptors();
-    CopyReport report;
-    {
-      ScopedFaultHook faults(hook, context);
-      report = engine_->copy(jobs, options);
-    }
-    EXPECT_EQ(testing::open_descriptors(), fds_before);
-    ASSERT_FALSE(report.first_error()) << report.first_error().message();
-    for (std::size_t i = 0; i < jobs.size(); ++i) EXPECT_EQ(report.files[i].bytes, jobs[i].size);
-    const VerifyReport verdict = verify_copies(jobs);
-    EXPECT_TRUE(verdict.ok()) << verdict.first_error().message();
+    (void)EngineUnderFaults::expect_verified_copies(generate(12, 200'003), hook, context, options);
   }
 
   // Fails one transfer with `error` and checks that exactly that file failed, by name and
@@ -121,10 +99,6 @@ class SeamFaults : public ::testing::TestWithParam<std::string> {
       }
     }
   }
-
-  TestDir dir_;
-  Workspace workspace_;
-  std::unique_ptr<Engine> engine_;
 };
 
 TEST_P(SeamFaults, ShortReadsAndWritesStillVerify) {

@@ -17,9 +17,6 @@
 namespace ccopy {
 namespace {
 
-using testing::ScopedFaultHook;
-using testing::TestDir;
-
 // Counts what the engine does, and changes the `which`-th kernel copy's result (0 = none).
 struct SendfileFaults {
   std::atomic<unsigned long> sends{0};
@@ -41,44 +38,21 @@ struct SendfileFaults {
   }
 };
 
-class SendfileFaultsTest : public ::testing::Test {
+class SendfileFaultsTest : public ::testing::Test, protected testing::EngineUnderFaults {
  protected:
   void SetUp() override {
-    engine_ = testing::make_engine_or_skip("uv");
-    if (!engine_) GTEST_SKIP() << "uv cannot run here";
-    ASSERT_TRUE(dir_.ok());
-    ASSERT_FALSE(Workspace::create(dir_.path(), workspace_));
+    start("uv", 11);
     options_.kernel_copy = KernelCopy::on;
     options_.inflight = 4;
-  }
-
-  std::vector<CopyJob> generate(std::size_t count, std::uint64_t size) {
-    std::vector<CopyJob> jobs = plan_jobs(workspace_, count, size);
-    EXPECT_FALSE(generate_sources(jobs, 11));
-    return jobs;
   }
 
   // Copies `jobs` with `faults` installed; checks that every file copied and verifies and
   // that no descriptor leaked.
   CopyReport expect_verified_copies(const std::vector<CopyJob>& jobs, SendfileFaults& faults) {
-    const long fds_before = testing::open_descriptors();
-    CopyReport report;
-    {
-      ScopedFaultHook hook(SendfileFaults::hook, &faults);
-      report = engine_->copy(jobs, options_);
-    }
-    EXPECT_EQ(testing::open_descriptors(), fds_before) << "descriptors leaked";
-    EXPECT_FALSE(report.first_error()) << report.first_error().message();
-    for (std::size_t i = 0; i < jobs.size(); ++i) EXPECT_EQ(report.files[i].bytes, jobs[i].size);
-    const VerifyReport verdict = verify_copies(jobs);
-    EXPECT_TRUE(verdict.ok()) << verdict.first_error().message();
-    return report;
+    return EngineUnderFaults::expect_verified_copies(jobs, SendfileFaults::hook, &faults, options_);
   }
 
-  TestDir dir_;
-  Workspace workspace_;
   EngineOptions options_;
-  std::unique_ptr<Engine> engine_;
 };
 
 TEST_F(SendfileFaultsTest, ShortPiecesFinishWithReadWrite) {
