@@ -129,6 +129,7 @@ class Runner {
         return std::move(result_);
       }
       engines_.push_back(info->make());
+      loop_pipes_ = loop_pipes_ || info->pipe_per_inflight_file;
     }
     if (Error e = check_room()) {
       result_.setup_error = std::move(e);
@@ -209,7 +210,7 @@ class Runner {
     const long limit = sys::open_file_limit();
     const long open_now = sys::open_descriptor_count();
     if (limit < 0 || open_now < 0) return {};
-    DescriptorBound bound = bound_by_descriptors(options_, files, limit, open_now);
+    DescriptorBound bound = bound_by_descriptors(options_, files, limit, open_now, loop_pipes_);
     if (bound.error) return bound.error;
     if (!bound.note.empty()) add_note(result_.notes, bound.note);
     options_ = bound.options;
@@ -272,6 +273,7 @@ class Runner {
   const BenchmarkConfig& config_;
   BenchmarkResult result_;
   std::vector<std::unique_ptr<Engine>> engines_;
+  bool loop_pipes_ = false;  // an engine of the run holds a pipe per file in flight
   EngineOptions options_;  // the current scenario's, bounded by the descriptor limit
   std::size_t steps_ = 0;
   std::size_t step_ = 0;

@@ -51,7 +51,7 @@ Error check_space(const std::string& directory, const SpaceNeeded& needed,
 }
 
 DescriptorBound bound_by_descriptors(const EngineOptions& requested, std::size_t files, long limit,
-                                     long open_now) {
+                                     long open_now, bool loop_pipes) {
   DescriptorBound bound;
   bound.options = requested;
   const long spare = limit - std::max(0L, open_now) - kReservedDescriptors;
@@ -74,7 +74,7 @@ DescriptorBound bound_by_descriptors(const EngineOptions& requested, std::size_t
   }
   // An event loop that may splice (uring with kernel copy) also holds a pipe, two more
   // descriptors, per file it keeps in flight, whether or not that many files are left.
-  const bool pipes = requested.kernel_copy != KernelCopy::off;
+  const bool pipes = loop_pipes && requested.kernel_copy != KernelCopy::off;
   const unsigned loops = std::max(1u, requested.loops);
   const std::size_t loop_slots = std::size_t{requested.inflight} * loops;
   const std::size_t needed = 2 * std::min(files, loop_slots) + (pipes ? 2 * loop_slots : 0);

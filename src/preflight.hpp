@@ -45,9 +45,11 @@ struct DescriptorBound {
 /// Bounds the files open at once (two descriptors each: source and destination) so that a run
 /// of `files` files never fails halfway with EMFILE: `-workers 0` (a thread per file),
 /// `-workers` and `-inflight` x `-loops` are each brought down to what `limit` allows once
-/// `open_now` descriptors and `kReservedDescriptors` are set aside. Unless kernel copy is off,
-/// every in-flight slot of an event loop also counts a pipe (two descriptors) for splicing.
+/// `open_now` descriptors and `kReservedDescriptors` are set aside. When `loop_pipes` (an engine
+/// of the run splices through pipes: EngineInfo::pipe_per_inflight_file) and kernel copy is not
+/// off, every in-flight slot of an event loop also counts a pipe (two descriptors).
 [[nodiscard]] DescriptorBound bound_by_descriptors(const EngineOptions& requested,
-                                                   std::size_t files, long limit, long open_now);
+                                                   std::size_t files, long limit, long open_now,
+                                                   bool loop_pipes);
 
 }  // namespace ccopy

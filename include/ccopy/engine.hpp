@@ -110,6 +110,9 @@ struct EngineInfo {
   std::string_view summary;  ///< one line for --help
   Availability (*probe)();
   std::unique_ptr<Engine> (*make)();
+  /// Whether each file the engine keeps in flight also holds a pipe (two more descriptors)
+  /// unless kernel copy is off: an event loop that splices through pipes.
+  bool pipe_per_inflight_file = false;
 };
 
 /// Every engine, in the order `all` runs them.

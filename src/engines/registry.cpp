@@ -8,13 +8,13 @@ namespace {
 
 const std::array<EngineInfo, 4> kEngines{{
     {"uring", "one io_uring event loop, one thread (-loops N: N rings); every step on the ring",
-     engines::probe_uring, engines::make_uring_engine},
+     engines::probe_uring, engines::make_uring_engine, true},
     {"uv", "one libuv event loop; open/sendfile/close on libuv's thread pool (-pool N)",
-     engines::always_available, engines::make_uv_engine},
+     engines::always_available, engines::make_uv_engine, false},
     {"threads", "blocking open/read/write/close on OS threads, one per file or -workers N",
-     engines::always_available, engines::make_threads_engine},
+     engines::always_available, engines::make_threads_engine, false},
     {"kernel", "FICLONE, else copy_file_range, else read/write, on threads like 'threads'",
-     engines::always_available, engines::make_kernel_engine},
+     engines::always_available, engines::make_kernel_engine, false},
 }};
 
 }  // namespace
