@@ -51,14 +51,20 @@ void write_comparison(const ScenarioResult& s, std::ostream& out) {
   }
 }
 
-void write_statistics(const ScenarioResult& s, std::ostream& out) {
+// The width of the engine column of the per-engine tables, or 0 when no engine has a timed run.
+std::size_t label_width(const ScenarioResult& s) {
   std::size_t width = 6;
   bool any = false;
   for (const EngineResult& e : s.engines) {
     width = std::max(width, e.choice.label.size());
     any = any || !e.runs.empty();
   }
-  if (!any) return;
+  return any ? width : 0;
+}
+
+void write_wall_times(const ScenarioResult& s, std::ostream& out) {
+  const std::size_t width = label_width(s);
+  if (width == 0) return;
   out << "\nWall time per run (the median is the headline; outliers by median absolute deviation):\n";
   out << fmt::format("  {:<{}}  {:>5}  {:>10}  {:>21}  {:>23}  {:>10}  {:>10}  {}\n", "engine", width,
                      "runs", "median", "mean +- stddev", "min .. max", "MiB/s", "files/s", "outliers");
@@ -71,6 +77,13 @@ void write_statistics(const ScenarioResult& s, std::ostream& out) {
                        median_mib_per_second(s.scenario, e), median_files_per_second(s.scenario, e),
                        w.outliers.size());
   }
+}
+
+// Per-file latency and resources: worth reading after a single run too, unlike the wall-time
+// table, which would only repeat the engine's line.
+void write_latency_and_resources(const ScenarioResult& s, std::ostream& out) {
+  const std::size_t width = label_width(s);
+  if (width == 0) return;
   out << "\nPer-file latency, open to close, over every timed run:\n";
   out << fmt::format("  {:<{}}  {:>10}  {:>10}  {:>10}  {:>10}\n", "engine", width, "p50", "p90", "p99", "max");
   for (const EngineResult& e : s.engines) {
@@ -106,7 +119,8 @@ void write_scenario(const BenchmarkResult& result, const ScenarioResult& s, bool
   for (const EngineResult& e : s.engines)
     for (const std::string& note : e.notes) out << fmt::format("  note ({}): {}\n", e.choice.label, note);
   write_comparison(s, out);
-  if (c.runs > 1) write_statistics(s, out);
+  if (c.runs > 1) write_wall_times(s, out);
+  write_latency_and_resources(s, out);
   if (!s.kept_directory.empty()) {
     out << fmt::format("\nFiles kept in {}\n  source:      {}/src\n  destination: {}/dst\n",
                        s.kept_directory, s.kept_directory, s.kept_directory);

@@ -140,5 +140,26 @@ TEST(Writers, MarkdownEscapesBarsAndKeepsOneRowPerEngine) {
   EXPECT_NE(md.find("**Warning:** a warning"), std::string::npos) << md;
 }
 
+// A single timed run still has per-file latencies and resources worth showing; only the table of
+// wall times would repeat the engine's line.
+TEST(Writers, ConsoleShowsLatencyAndResourcesAfterOneRun) {
+  BenchmarkResult r;
+  r.config.scenarios = {{4, 4096}};
+  r.config.engines = {{"a", "threads"}, {"b", "threads"}};
+  r.config.runs = 1;
+  r.scenarios.push_back(scenario_of({engine_with("a", {10'000'000}), engine_with("b", {8'000'000})}));
+  const std::string one = written("console", r);
+  EXPECT_EQ(one.find("Wall time per run"), std::string::npos) << one;
+  EXPECT_NE(one.find("Per-file latency"), std::string::npos) << one;
+  EXPECT_NE(one.find("Resources, summed over the timed runs"), std::string::npos) << one;
+
+  r.config.runs = 2;
+  r.scenarios = {scenario_of({engine_with("a", {10'000'000, 11'000'000}),
+                              engine_with("b", {8'000'000, 9'000'000})})};
+  const std::string two = written("console", r);
+  EXPECT_NE(two.find("Wall time per run"), std::string::npos) << two;
+  EXPECT_NE(two.find("Per-file latency"), std::string::npos) << two;
+}
+
 }  // namespace
 }  // namespace ccopy
