@@ -129,7 +129,9 @@ class Runner {
         return std::move(result_);
       }
       engines_.push_back(info->make());
-      loop_pipes_ = loop_pipes_ || info->pipe_per_inflight_file;
+      holders_.threads = holders_.threads || info->open_files == OpenFiles::per_thread;
+      holders_.loops = holders_.loops || info->open_files != OpenFiles::per_thread;
+      holders_.pipes = holders_.pipes || info->open_files == OpenFiles::per_inflight_and_pipe;
     }
     if (Error e = check_room()) {
       result_.setup_error = std::move(e);
@@ -210,7 +212,7 @@ class Runner {
     const long limit = sys::open_file_limit();
     const long open_now = sys::open_descriptor_count();
     if (limit < 0 || open_now < 0) return {};
-    DescriptorBound bound = bound_by_descriptors(options_, files, limit, open_now, loop_pipes_);
+    DescriptorBound bound = bound_by_descriptors(options_, files, limit, open_now, holders_);
     if (bound.error) return bound.error;
     if (!bound.note.empty()) add_note(result_.notes, bound.note);
     options_ = bound.options;
@@ -273,7 +275,7 @@ class Runner {
   const BenchmarkConfig& config_;
   BenchmarkResult result_;
   std::vector<std::unique_ptr<Engine>> engines_;
-  bool loop_pipes_ = false;  // an engine of the run holds a pipe per file in flight
+  DescriptorHolders holders_{false, false, false};  // the kinds of engine in the run
   EngineOptions options_;  // the current scenario's, bounded by the descriptor limit
   std::size_t steps_ = 0;
   std::size_t step_ = 0;

@@ -51,7 +51,7 @@ Error check_space(const std::string& directory, const SpaceNeeded& needed,
 }
 
 DescriptorBound bound_by_descriptors(const EngineOptions& requested, std::size_t files, long limit,
-                                     long open_now, bool loop_pipes) {
+                                     long open_now, DescriptorHolders holders) {
   DescriptorBound bound;
   bound.options = requested;
   const long spare = limit - std::max(0L, open_now) - kReservedDescriptors;
@@ -68,17 +68,17 @@ DescriptorBound bound_by_descriptors(const EngineOptions& requested, std::size_t
   // The threads the thread engines would run at once (a thread per file is bounded by its
   // buffer budget).
   const std::size_t workers = engines::worker_threads(requested, files);
-  if (files > at_once && workers > at_once) {
+  if (holders.threads && files > at_once && workers > at_once) {
     bound.options.workers = static_cast<unsigned>(at_once);
     changes.push_back(fmt::format("-workers {}", at_once));
   }
   // An event loop that may splice (uring with kernel copy) also holds a pipe, two more
   // descriptors, per file it keeps in flight, whether or not that many files are left.
-  const bool pipes = loop_pipes && requested.kernel_copy != KernelCopy::off;
+  const bool pipes = holders.pipes && requested.kernel_copy != KernelCopy::off;
   const unsigned loops = std::max(1u, requested.loops);
   const std::size_t loop_slots = std::size_t{requested.inflight} * loops;
   const std::size_t needed = 2 * std::min(files, loop_slots) + (pipes ? 2 * loop_slots : 0);
-  if (needed > static_cast<std::size_t>(spare)) {
+  if (holders.loops && needed > static_cast<std::size_t>(spare)) {
     const std::size_t per_slot = pipes ? 4 : 2;
     bound.options.inflight = static_cast<unsigned>(
         std::max<std::size_t>(1, static_cast<std::size_t>(spare) / per_slot / loops));

@@ -35,6 +35,13 @@ struct SpaceNeeded {
 /// verification threads, generation threads, the report and the standard streams.
 inline constexpr long kReservedDescriptors = 64;
 
+/// Which kinds of engine a run holds (EngineInfo::open_files): only their options are bounded.
+struct DescriptorHolders {
+  bool threads = true;  ///< a thread engine: EngineOptions::workers
+  bool loops = true;    ///< an event loop: EngineOptions::inflight x loops
+  bool pipes = true;    ///< an event loop with a pipe per file in flight
+};
+
 /// The options an engine runs with under the descriptor limit.
 struct DescriptorBound {
   EngineOptions options;  ///< `requested`, with workers and in-flight files bounded
@@ -45,11 +52,12 @@ struct DescriptorBound {
 /// Bounds the files open at once (two descriptors each: source and destination) so that a run
 /// of `files` files never fails halfway with EMFILE: `-workers 0` (a thread per file),
 /// `-workers` and `-inflight` x `-loops` are each brought down to what `limit` allows once
-/// `open_now` descriptors and `kReservedDescriptors` are set aside. When `loop_pipes` (an engine
-/// of the run splices through pipes: EngineInfo::pipe_per_inflight_file) and kernel copy is not
-/// off, every in-flight slot of an event loop also counts a pipe (two descriptors).
+/// `open_now` descriptors and `kReservedDescriptors` are set aside; only the options of the
+/// kinds of engine in `holders` are bounded. When an engine of the run splices through pipes and
+/// kernel copy is not off, every in-flight slot of an event loop also counts a pipe (two
+/// descriptors).
 [[nodiscard]] DescriptorBound bound_by_descriptors(const EngineOptions& requested,
                                                    std::size_t files, long limit, long open_now,
-                                                   bool loop_pipes);
+                                                   DescriptorHolders holders = {});
 
 }  // namespace ccopy

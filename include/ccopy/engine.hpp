@@ -104,15 +104,20 @@ struct Availability {
   std::string reason;  ///< why it is not available ("io_uring_setup: Operation not permitted")
 };
 
+/// How an engine holds files open at once: what bounds it under the descriptor limit.
+enum class OpenFiles : std::uint8_t {
+  per_thread,             ///< a thread per file, or EngineOptions::workers threads
+  per_inflight,           ///< EngineOptions::inflight files per event loop
+  per_inflight_and_pipe,  ///< the same, each with a pipe unless kernel copy is off
+};
+
 /// Everything the registry knows about one engine.
 struct EngineInfo {
   std::string_view name;
   std::string_view summary;  ///< one line for --help
   Availability (*probe)();
   std::unique_ptr<Engine> (*make)();
-  /// Whether each file the engine keeps in flight also holds a pipe (two more descriptors)
-  /// unless kernel copy is off: an event loop that splices through pipes.
-  bool pipe_per_inflight_file = false;
+  OpenFiles open_files = OpenFiles::per_thread;
 };
 
 /// Every engine, in the order `all` runs them.

@@ -8,13 +8,14 @@ namespace {
 
 const std::array<EngineInfo, 4> kEngines{{
     {"uring", "one io_uring event loop, one thread (-loops N: N rings); every step on the ring",
-     engines::probe_uring, engines::make_uring_engine, true},
+     engines::probe_uring, engines::make_uring_engine,
+     OpenFiles::per_inflight_and_pipe},
     {"uv", "one libuv event loop; open/sendfile/close on libuv's thread pool (-pool N)",
-     engines::always_available, engines::make_uv_engine, false},
+     engines::always_available, engines::make_uv_engine, OpenFiles::per_inflight},
     {"threads", "blocking open/read/write/close on OS threads, one per file or -workers N",
-     engines::always_available, engines::make_threads_engine, false},
+     engines::always_available, engines::make_threads_engine, OpenFiles::per_thread},
     {"kernel", "FICLONE, else copy_file_range, else read/write, on threads like 'threads'",
-     engines::always_available, engines::make_kernel_engine, false},
+     engines::always_available, engines::make_kernel_engine, OpenFiles::per_thread},
 }};
 
 }  // namespace

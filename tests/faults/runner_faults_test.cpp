@@ -105,7 +105,7 @@ TEST(Preflight, RefusesTooLittleSpaceNamingTheDirectoryAndBothFigures) {
 
 TEST(Preflight, LeavesOptionsAloneWhenEveryFileFits) {
   EngineOptions requested;
-  const DescriptorBound b = bound_by_descriptors(requested, 100, 1024, 10, true);
+  const DescriptorBound b = bound_by_descriptors(requested, 100, 1024, 10);
   EXPECT_FALSE(b.error);
   EXPECT_TRUE(b.note.empty());
   EXPECT_EQ(b.options.workers, 0u);
@@ -117,7 +117,7 @@ TEST(Preflight, BoundsAThreadPerFileAndInflightBelowTheLimit) {
   requested.inflight = 200;
   requested.kernel_copy = KernelCopy::off;
   // 256 - 10 open - 64 reserved = 182 spare: 91 files at once.
-  const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10, true);
+  const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10);
   EXPECT_FALSE(b.error);
   EXPECT_EQ(b.options.workers, 91u);
   EXPECT_EQ(b.options.inflight, 91u);
@@ -130,7 +130,7 @@ TEST(Preflight, BoundsAThreadPerFileAndInflightBelowTheLimit) {
 TEST(Preflight, LeavesAThreadPerFileAloneWhenItsBufferBudgetBoundsItBelowTheLimit) {
   EngineOptions requested;  // -workers 0, 64 KiB chunks: at most 512 threads at once
   // 20000 - 10 open - 64 reserved = 19926 spare: 9963 files at once, more than 512.
-  const DescriptorBound b = bound_by_descriptors(requested, 10000, 20000, 10, true);
+  const DescriptorBound b = bound_by_descriptors(requested, 10000, 20000, 10);
   EXPECT_FALSE(b.error);
   EXPECT_EQ(b.options.workers, 0u);
   EXPECT_TRUE(b.note.empty()) << b.note;
@@ -142,7 +142,7 @@ TEST(Preflight, SharesTheBoundAmongLoops) {
   requested.loops = 4;
   requested.workers = 8;
   requested.kernel_copy = KernelCopy::off;
-  const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10, true);
+  const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10);
   EXPECT_EQ(b.options.workers, 8u);
   EXPECT_EQ(b.options.inflight, 22u);
 }
@@ -155,7 +155,7 @@ TEST(Preflight, CountsASplicePipePerInflightSlot) {
   requested.workers = 8;
   requested.kernel_copy = KernelCopy::automatic;
   // 182 spare descriptors: 182 / 4 / 2 loops = 22 files in flight per loop.
-  const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10, true);
+  const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10);
   EXPECT_EQ(b.options.workers, 8u);
   EXPECT_EQ(b.options.inflight, 22u);
   EXPECT_NE(b.note.find("(-inflight 22); an event loop that may splice holds 4 descriptors "
@@ -172,37 +172,50 @@ TEST(Preflight, CountsPipesWhenTheFilesFit) {
   requested.workers = 4;
   const long fits = 10 + kReservedDescriptors + 64;
   const long short_by_4 = 10 + kReservedDescriptors + 60;
-  EXPECT_TRUE(bound_by_descriptors(requested, 40, fits, 10, true).note.empty());
-  const DescriptorBound b = bound_by_descriptors(requested, 40, short_by_4, 10, true);
+  EXPECT_TRUE(bound_by_descriptors(requested, 40, fits, 10).note.empty());
+  const DescriptorBound b = bound_by_descriptors(requested, 40, short_by_4, 10);
   EXPECT_EQ(b.options.inflight, 15u);
   requested.kernel_copy = KernelCopy::off;
-  EXPECT_TRUE(bound_by_descriptors(requested, 40, short_by_4, 10, true).note.empty());
+  EXPECT_TRUE(bound_by_descriptors(requested, 40, short_by_4, 10).note.empty());
 }
 
-// Pipes count only when an engine of the run holds them: uv and the thread engines copy inside
-// the kernel without pipes, so they keep every slot the limit allows for files.
-TEST(Preflight, CountsNoPipesWhenNoEngineOfTheRunHoldsThem) {
+// Only what the run's engines hold is bounded: uv and the thread engines copy inside the kernel
+// without pipes, so they keep every slot the limit allows for files, and a run of event loops
+// alone leaves -workers alone.
+TEST(Preflight, BoundsOnlyWhatTheEnginesOfTheRunHold) {
   EngineOptions requested;
   requested.inflight = 64;
   requested.workers = 8;
   requested.kernel_copy = KernelCopy::automatic;
   // 182 spare descriptors: 91 files at once, 2 descriptors each.
-  const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10, false);
+  const DescriptorHolders uv{false, true, false};
+  const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10, uv);
   EXPECT_EQ(b.options.inflight, 64u);
   EXPECT_TRUE(b.note.empty()) << b.note;
   requested.inflight = 100;
-  const DescriptorBound c = bound_by_descriptors(requested, 1000, 256, 10, false);
+  requested.workers = 0;  // a thread per file: more than 91 threads
+  const DescriptorBound c = bound_by_descriptors(requested, 1000, 256, 10, uv);
   EXPECT_EQ(c.options.inflight, 91u);
+  EXPECT_EQ(c.options.workers, 0u);
+  EXPECT_NE(c.note.find("(-inflight 91)"), std::string::npos) << c.note;
   EXPECT_EQ(c.note.find("pipe"), std::string::npos) << c.note;
+  const DescriptorBound t = bound_by_descriptors(requested, 1000, 256, 10, {true, false, false});
+  EXPECT_EQ(t.options.workers, 91u);
+  EXPECT_EQ(t.options.inflight, 100u);
+  EXPECT_NE(t.note.find("(-workers 91)"), std::string::npos) << t.note;
 }
 
-TEST(Preflight, OnlyTheUringEngineHoldsAPipePerFileInFlight) {
-  for (const EngineInfo& info : engine_registry())
-    EXPECT_EQ(info.pipe_per_inflight_file, info.name == "uring") << info.name;
+TEST(Preflight, EachEngineSaysHowItHoldsFiles) {
+  for (const EngineInfo& info : engine_registry()) {
+    const bool thread_engine = info.name == "threads" || info.name == "kernel";
+    EXPECT_EQ(info.open_files == OpenFiles::per_thread, thread_engine) << info.name;
+    EXPECT_EQ(info.open_files == OpenFiles::per_inflight_and_pipe, info.name == "uring")
+        << info.name;
+  }
 }
 
 TEST(Preflight, RefusesWhenNotOneFileFits) {
-  const DescriptorBound b = bound_by_descriptors({}, 10, 70, 10, true);
+  const DescriptorBound b = bound_by_descriptors({}, 10, 70, 10);
   ASSERT_TRUE(b.error);
   EXPECT_NE(b.error.message().find("the open-file limit (70) leaves no room"), std::string::npos);
 }
