@@ -104,13 +104,14 @@ unsigned worker_threads(const EngineOptions& options, std::size_t files) {
   return static_cast<unsigned>(std::min<std::size_t>(wanted, 1u << 20));
 }
 
-std::string describe_workers(const EngineOptions& options, std::size_t files) {
+std::string describe_workers(const EngineOptions& options, std::size_t files, Buffers buffers) {
   if (options.workers != 0)
     return fmt::format("{} worker threads", std::min<std::size_t>(options.workers, files));
   const unsigned bound = threads_within_budget(options.chunk);
   if (files <= bound) return "a thread per waiting file";
-  return fmt::format("a thread per waiting file, at most {} at once: {} of buffers", bound,
-                     format_bytes(std::uint64_t{bound} * options.chunk));
+  return fmt::format("a thread per waiting file, at most {} at once: {} of buffers{}", bound,
+                     format_bytes(std::uint64_t{bound} * options.chunk),
+                     buffers == Buffers::on_fallback ? " if read/write is needed" : "");
 }
 
 void note_refused_thread(const PoolReport& pool, CopyReport& report) {

@@ -65,10 +65,16 @@ inline constexpr std::size_t kThreadBufferBudget = std::size_t{32} << 20;
 /// 0, bounded by the buffer budget, else at most `options.workers`.
 [[nodiscard]] unsigned worker_threads(const EngineOptions& options, std::size_t files);
 
+/// Whether a pool engine's threads always hold a buffer, or only when they fall back to read
+/// and write (the kernel engine): the budget bounds both, and the output says which.
+enum class Buffers : std::uint8_t { always, on_fallback };
+
 /// How a pool engine's concurrency reads in the output: "a thread per waiting file",
-/// "a thread per waiting file, at most 512 at once: 32.0 MiB of buffers" or
-/// "N worker threads".
-[[nodiscard]] std::string describe_workers(const EngineOptions& options, std::size_t files);
+/// "a thread per waiting file, at most 512 at once: 32.0 MiB of buffers" (with
+/// Buffers::on_fallback: "..., at most 512 at once: 32.0 MiB of buffers if read/write is
+/// needed") or "N worker threads".
+[[nodiscard]] std::string describe_workers(const EngineOptions& options, std::size_t files,
+                                           Buffers buffers = Buffers::always);
 
 /// Tells the report, in a note, that the system refused one of the pool's threads.
 void note_refused_thread(const PoolReport& pool, CopyReport& report);

@@ -42,6 +42,9 @@ TEST(ThreadPool, TheOutputSaysWhenTheBudgetBoundsAThreadPerFile) {
             "a thread per waiting file, at most 512 at once: 32.0 MiB of buffers");
   EXPECT_EQ(describe_workers(with(6, 64 * 1024), 100), "6 worker threads");
   EXPECT_EQ(describe_workers(with(6, 64 * 1024), 4), "4 worker threads");
+  EXPECT_EQ(describe_workers(with(0, 64 * 1024), 10'000, Buffers::on_fallback),
+            "a thread per waiting file, at most 512 at once: 32.0 MiB of buffers if read/write "
+            "is needed");
 }
 
 TEST(ThreadPool, RunsEveryIndexExactlyOnce) {
