@@ -1,0 +1,555 @@
+/* Does io_uring copy many small files faster when each file is ONE linked chain of
+ * direct-descriptor operations (open, open, copy, close, close: one submission and, when all
+ * goes well, one completion per file) than the way the uring engine works today (open both
+ * plain descriptors, wait, copy, wait, close, wait), and than 2 plain blocking threads?
+ * A throwaway measurement. It copies N files of S bytes from a source directory it creates
+ * into a fresh destination directory (both under DIR, removed at exit), with each variant in
+ * turn, interleaved round by round (the order rotates each round, after one warm-up round),
+ * and prints the median of the rounds' wall times as MiB/s with min..max, the process's
+ * voluntary and involuntary context switches per round (RUSAGE_SELF: io-wq workers are
+ * threads of the process, so they are counted), CPU time per round and the io-wq workers
+ * alive at the end of a round. Every completion is checked and every destination is compared
+ * with its source after every round (outside the timing): a failure of any operation, a
+ * short transfer (not handled: counted as a failure) or a wrong copy makes it exit 1.
+ *
+ *   today     mimics src/engines/uring.cpp: 16 files in flight; openat source and openat
+ *             destination (plain descriptors) on the ring, reap both; then a linked
+ *             splice-in/splice-out through the slot's 1 MiB pipe (files of 32 KiB and more,
+ *             1 MiB per pair) or a linked read/write through the slot's buffer (smaller
+ *             files); reap; close both on the ring; reap.
+ *   chain     16 files in flight; a sparse registered file table, 2 fixed slots per file in
+ *             flight; per file one linked chain openat_direct(src) -> openat_direct(dst) ->
+ *             splice-in (SPLICE_F_FD_IN_FIXED) -> splice-out (IOSQE_FIXED_FILE) [or
+ *             read -> write, fixed, for files under 32 KiB] -> close_direct -> close_direct,
+ *             IOSQE_CQE_SKIP_SUCCESS on all but the last.
+ *   chain+async  chain with IOSQE_ASYNC on openat(dst) and on the splices.
+ *   chain+defer  chain on a ring with IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN.
+ *   chain+wq2    chain with io_uring_register_iowq_max_workers {2, 2} (restored afterwards).
+ *   threads2  2 threads take files from an atomic counter: open, open(O_CREAT), read/write
+ *             64 KiB at a time, close, close.
+ * Rings, pipes, buffers and the file table are set up outside the timing; the threads are
+ * started inside it. syncfs(DIR) runs before every timed copy.
+ *
+ * What it showed on this machine (2 cores, Linux 6.18, liburing 2.3): FIGURES BELOW.
+ *
+ * Build and run:
+ *   cc -O2 -Wall -Wextra -o /tmp/uring_link_probe bench/uring_link_probe.c -luring -lpthread
+ *   /tmp/uring_link_probe /dev/shm 200 65536 9
+ * A fifth argument runs one variant only (for tracing it).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SLOTS 16
+#define SPLICE_FROM 32768L
+#define PIPE_SIZE 1048576L
+#define BUFFER 65536L
+#define MAX_ROUNDS 64
+
+enum step { open_src, open_dst, copy_in, copy_out, close_src, close_dst };
+static const char *step_names[] = {"openat(src)", "openat(dst)", "splice-in/read",
+                                   "splice-out/write", "close(src)", "close(dst)"};
+
+static int nfiles;
+static long size;
+static char base[4096], srcdir[4200], dstdir[4200];
+static char **src_paths, **dst_paths;
+static int pipes[SLOTS][2];
+static char *buffers[SLOTS];
+static char *expected;
+static int base_made, src_made;
+
+/* Every failure is counted; the first few are described. */
+static long failures;
+static void failure(const char *variant, int file, int step, int res, long wanted) {
+  if (failures++ < 5)
+    fprintf(stderr, "%s: file %d, %s: %d (%s), wanted %ld\n", variant, file, step_names[step], res,
+            res < 0 ? strerror(-res) : "short", wanted);
+}
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int cmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The contents of file i: a pattern shifted by the file's index, so a mix-up shows. */
+static void fill(char *data, int file) {
+  for (long i = 0; i < size; ++i) data[i] = (char)(i * 131 + 7 + file * 17);
+}
+
+static void remove_dst(void) {
+  for (int i = 0; i < nfiles; ++i) unlink(dst_paths[i]);
+  rmdir(dstdir);
+}
+
+static void cleanup(void) {
+  if (dst_paths) remove_dst();
+  if (src_made)
+    for (int i = 0; i < nfiles; ++i) unlink(src_paths[i]);
+  if (src_made) rmdir(srcdir);
+  if (base_made) rmdir(base);
+}
+
+static void die(const char *what) {
+  perror(what);
+  exit(1);
+}
+
+static struct io_uring_sqe *sqe(struct io_uring *ring) {
+  struct io_uring_sqe *s = io_uring_get_sqe(ring);
+  if (s == NULL) {
+    fprintf(stderr, "submission queue full\n");
+    exit(1);
+  }
+  return s;
+}
+
+static void make_ring(struct io_uring *ring, unsigned entries, unsigned flags) {
+  struct io_uring_params p = {.flags = flags};
+  int rc = io_uring_queue_init_params(entries, ring, &p);
+  if (rc < 0) {
+    fprintf(stderr, "io_uring_queue_init_params(%#x): %s\n", flags, strerror(-rc));
+    exit(1);
+  }
+}
+
+static long pieces(void) { return size >= SPLICE_FROM ? (size + PIPE_SIZE - 1) / PIPE_SIZE : 1; }
+
+/* ---- today: the engine's flow ---- */
+
+struct tslot {
+  int file, phase, pending, failed, src, dst;
+  long offset;
+  unsigned length;
+};
+enum { phase_open, phase_copy, phase_close };
+
+static void today_copy(struct io_uring *ring, struct tslot *t, int c) {
+  long left = size - t->offset, cap = size >= SPLICE_FROM ? PIPE_SIZE : BUFFER;
+  t->length = (unsigned)(left < cap ? left : cap);
+  struct io_uring_sqe *a = sqe(ring), *b = sqe(ring);
+  if (size >= SPLICE_FROM) {
+    io_uring_prep_splice(a, t->src, t->offset, pipes[c][1], -1, t->length, 0);
+    io_uring_prep_splice(b, pipes[c][0], -1, t->dst, t->offset, t->length, 0);
+  } else {
+    io_uring_prep_read(a, t->src, buffers[c], t->length, (__u64)t->offset);
+    io_uring_prep_write(b, t->dst, buffers[c], t->length, (__u64)t->offset);
+  }
+  a->flags |= IOSQE_IO_LINK;
+  io_uring_sqe_set_data64(a, (__u64)c << 8 | copy_in);
+  io_uring_sqe_set_data64(b, (__u64)c << 8 | copy_out);
+  t->phase = phase_copy;
+  t->pending = 2;
+}
+
+static void today_close(struct io_uring *ring, struct tslot *t, int c) {
+  t->phase = phase_close;
+  t->pending = 0;
+  int fds[2] = {t->src, t->dst};
+  for (int k = 0; k < 2; ++k)
+    if (fds[k] >= 0) {
+      struct io_uring_sqe *s = sqe(ring);
+      io_uring_prep_close(s, fds[k]);
+      io_uring_sqe_set_data64(s, (__u64)c << 8 | (k == 0 ? close_src : close_dst));
+      ++t->pending;
+    }
+}
+
+/* Starts the next file in slot c, or returns 0 when none is left. */
+static int today_start(struct io_uring *ring, struct tslot *t, int c, int *next) {
+  if (*next >= nfiles) return 0;
+  *t = (struct tslot){.file = (*next)++, .phase = phase_open, .pending = 2, .src = -1, .dst = -1};
+  struct io_uring_sqe *a = sqe(ring), *b = sqe(ring);
+  io_uring_prep_openat(a, AT_FDCWD, src_paths[t->file], O_RDONLY | O_CLOEXEC, 0);
+  io_uring_prep_openat(b, AT_FDCWD, dst_paths[t->file], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                       0644);
+  io_uring_sqe_set_data64(a, (__u64)c << 8 | open_src);
+  io_uring_sqe_set_data64(b, (__u64)c << 8 | open_dst);
+  return 1;
+}
+
+static void run_today(void) {
+  struct io_uring ring;
+  make_ring(&ring, 128, IORING_SETUP_COOP_TASKRUN);
+  struct tslot slots[SLOTS];
+  int next = 0, active = 0;
+  for (int c = 0; c < SLOTS; ++c) active += today_start(&ring, &slots[c], c, &next);
+  while (active > 0) {
+    if (io_uring_submit_and_wait(&ring, 1) < 0) die("io_uring_submit_and_wait");
+    unsigned head, seen = 0;
+    struct io_uring_cqe *cqe;
+    io_uring_for_each_cqe(&ring, head, cqe) {
+      ++seen;
+      int c = (int)(cqe->user_data >> 8), step = (int)(cqe->user_data & 0xff), res = cqe->res;
+      struct tslot *t = &slots[c];
+      long wanted = step == copy_in || step == copy_out ? (long)t->length : 0;
+      if (res < 0 || ((step == copy_in || step == copy_out) && res != wanted)) {
+        failure("today", t->file, step, res, wanted);
+        t->failed = 1;
+      } else if (step == open_src) {
+        t->src = res;
+      } else if (step == open_dst) {
+        t->dst = res;
+      }
+      if (--t->pending > 0) continue;
+      if (t->phase == phase_open && !t->failed) {
+        today_copy(&ring, t, c);
+      } else if (t->phase == phase_copy && !t->failed &&
+                 (t->offset += t->length) < size) {
+        today_copy(&ring, t, c);
+      } else if (t->phase != phase_close) {
+        today_close(&ring, t, c);
+        if (t->pending == 0) active -= 1 - today_start(&ring, t, c, &next);
+      } else {
+        active -= 1 - today_start(&ring, t, c, &next);
+      }
+    }
+    io_uring_cq_advance(&ring, seen);
+  }
+  io_uring_queue_exit(&ring);
+}
+
+/* ---- chain: one linked chain of direct-descriptor operations per file ---- */
+
+struct chain_config {
+  const char *name;
+  unsigned setup;
+  int async;
+  int wq2;
+};
+
+/* Queues file f's whole chain in slot c; every completion names the file and the step. */
+static void chain_file(struct io_uring *ring, int c, int f, int async) {
+  unsigned a = (unsigned)(2 * c), b = a + 1;
+  struct io_uring_sqe *s[4 + 2 * 64];
+  int k = 0;
+  s[k] = sqe(ring);
+  io_uring_prep_openat_direct(s[k], AT_FDCWD, src_paths[f], O_RDONLY, 0, a);
+  io_uring_sqe_set_data64(s[k++], (__u64)f << 8 | open_src);
+  s[k] = sqe(ring);
+  io_uring_prep_openat_direct(s[k], AT_FDCWD, dst_paths[f], O_WRONLY | O_CREAT | O_TRUNC, 0644,
+                              b);
+  if (async) s[k]->flags |= IOSQE_ASYNC;
+  io_uring_sqe_set_data64(s[k++], (__u64)f << 8 | open_dst);
+  if (size >= SPLICE_FROM) {
+    for (long at = 0; at < size; at += PIPE_SIZE) {
+      unsigned length = (unsigned)(size - at < PIPE_SIZE ? size - at : PIPE_SIZE);
+      s[k] = sqe(ring);
+      io_uring_prep_splice(s[k], (int)a, at, pipes[c][1], -1, length, SPLICE_F_FD_IN_FIXED);
+      if (async) s[k]->flags |= IOSQE_ASYNC;
+      io_uring_sqe_set_data64(s[k++], (__u64)f << 8 | copy_in);
+      s[k] = sqe(ring);
+      io_uring_prep_splice(s[k], pipes[c][0], -1, (int)b, at, length, 0);
+      s[k]->flags |= IOSQE_FIXED_FILE | (async ? IOSQE_ASYNC : 0);
+      io_uring_sqe_set_data64(s[k++], (__u64)f << 8 | copy_out);
+    }
+  } else {
+    s[k] = sqe(ring);
+    io_uring_prep_read(s[k], (int)a, buffers[c], (unsigned)size, 0);
+    s[k]->flags |= IOSQE_FIXED_FILE;
+    io_uring_sqe_set_data64(s[k++], (__u64)f << 8 | copy_in);
+    s[k] = sqe(ring);
+    io_uring_prep_write(s[k], (int)b, buffers[c], (unsigned)size, 0);
+    s[k]->flags |= IOSQE_FIXED_FILE;
+    io_uring_sqe_set_data64(s[k++], (__u64)f << 8 | copy_out);
+  }
+  s[k] = sqe(ring);
+  io_uring_prep_close_direct(s[k], a);
+  io_uring_sqe_set_data64(s[k++], (__u64)f << 8 | close_src);
+  s[k] = sqe(ring);
+  io_uring_prep_close_direct(s[k], b);
+  io_uring_sqe_set_data64(s[k++], (__u64)f << 8 | close_dst);
+  for (int i = 0; i < k - 1; ++i) s[i]->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+}
+
+static void run_chain(const struct chain_config *cfg) {
+  struct io_uring ring;
+  make_ring(&ring, (unsigned)(SLOTS * (4 + 2 * pieces())), cfg->setup);
+  int rc = io_uring_register_files_sparse(&ring, 2 * SLOTS);
+  if (rc < 0) {
+    fprintf(stderr, "io_uring_register_files_sparse: %s\n", strerror(-rc));
+    exit(1);
+  }
+  unsigned old[2] = {0, 0};
+  if (cfg->wq2) {
+    unsigned limits[2] = {2, 2};
+    if ((rc = io_uring_register_iowq_max_workers(&ring, limits)) < 0) {
+      fprintf(stderr, "io_uring_register_iowq_max_workers: %s\n", strerror(-rc));
+      exit(1);
+    }
+    old[0] = limits[0], old[1] = limits[1];
+  }
+  /* The slot each file runs in, and whether its completion has come. */
+  int *slot_of = malloc(sizeof(int) * (size_t)nfiles);
+  char *done = calloc((size_t)nfiles, 1);
+  int next = 0, active = 0;
+  for (int c = 0; c < SLOTS && next < nfiles; ++c, ++active) {
+    slot_of[next] = c;
+    chain_file(&ring, c, next++, cfg->async);
+  }
+  while (active > 0) {
+    if (io_uring_submit_and_wait(&ring, 1) < 0) die("io_uring_submit_and_wait");
+    unsigned head, seen = 0;
+    struct io_uring_cqe *cqe;
+    io_uring_for_each_cqe(&ring, head, cqe) {
+      ++seen;
+      int f = (int)(cqe->user_data >> 8), step = (int)(cqe->user_data & 0xff);
+      if (step != close_dst || cqe->res < 0) failure(cfg->name, f, step, cqe->res, 0);
+      /* A broken chain posts the failed step's completion only (the rest is skipped, as
+       * IOSQE_CQE_SKIP_SUCCESS asked); any completion ends the file. */
+      if (done[f]) {
+        failure(cfg->name, f, step, -EEXIST, 0);  // a second completion for one file
+        continue;
+      }
+      done[f] = 1;
+      int c = slot_of[f];
+      if (next < nfiles) {
+        slot_of[next] = c;
+        chain_file(&ring, c, next++, cfg->async);
+      } else {
+        --active;
+      }
+    }
+    io_uring_cq_advance(&ring, seen);
+  }
+  if (cfg->wq2 && (rc = io_uring_register_iowq_max_workers(&ring, old)) < 0) {
+    fprintf(stderr, "restoring io-wq limits: %s\n", strerror(-rc));
+    exit(1);
+  }
+  free(slot_of);
+  free(done);
+  io_uring_queue_exit(&ring);
+}
+
+/* ---- threads2: blocking copies on 2 threads ---- */
+
+static atomic_int thread_next;
+static atomic_long thread_failures;
+
+static void *copier(void *arg) {
+  char *buffer = arg;
+  for (int f; (f = atomic_fetch_add(&thread_next, 1)) < nfiles;) {
+    int in = open(src_paths[f], O_RDONLY | O_CLOEXEC);
+    int out = open(dst_paths[f], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    long copied = 0;
+    for (ssize_t got; in >= 0 && out >= 0 && (got = read(in, buffer, BUFFER)) > 0;) {
+      if (write(out, buffer, (size_t)got) != got) break;
+      copied += got;
+    }
+    if (in < 0 || out < 0 || copied != size) atomic_fetch_add(&thread_failures, 1);
+    if (in >= 0) close(in);
+    if (out >= 0) close(out);
+  }
+  return NULL;
+}
+
+static void run_threads2(void) {
+  static char *buffers2[2];
+  if (!buffers2[0] && (!(buffers2[0] = malloc(BUFFER)) || !(buffers2[1] = malloc(BUFFER))))
+    die("malloc");
+  atomic_store(&thread_next, 0);
+  pthread_t t[2];
+  for (int i = 0; i < 2; ++i)
+    if (pthread_create(&t[i], NULL, copier, buffers2[i])) die("pthread_create");
+  for (int i = 0; i < 2; ++i) pthread_join(t[i], NULL);
+  long bad = atomic_exchange(&thread_failures, 0);
+  if (bad > 0) {
+    fprintf(stderr, "threads2: %ld files failed\n", bad);
+    failures += bad;
+  }
+}
+
+/* ---- the rounds ---- */
+
+static int count_workers(void) {
+  DIR *tasks = opendir("/proc/self/task");
+  int found = 0;
+  char path[300], name[64];
+  for (struct dirent *e; tasks != NULL && (e = readdir(tasks)) != NULL;) {
+    if (e->d_name[0] == '.') continue;
+    snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (f && fgets(name, sizeof name, f) && strncmp(name, "iou-wrk", 7) == 0) ++found;
+    if (f) fclose(f);
+  }
+  if (tasks) closedir(tasks);
+  return found;
+}
+
+/* Checks every destination's size (stat) and contents, and that every pipe is empty. */
+static void verify(const char *variant) {
+  char *data = malloc((size_t)size + 1);
+  for (int i = 0; i < nfiles; ++i) {
+    struct stat st;
+    if (stat(dst_paths[i], &st) != 0 || st.st_size != size) {
+      if (failures++ < 5) fprintf(stderr, "%s: %s has the wrong size\n", variant, dst_paths[i]);
+      continue;
+    }
+    fill(expected, i);
+    int fd = open(dst_paths[i], O_RDONLY);
+    ssize_t got = fd >= 0 ? read(fd, data, (size_t)size + 1) : -1;
+    if (fd >= 0) close(fd);
+    if (got != size || memcmp(data, expected, (size_t)size) != 0)
+      if (failures++ < 5) fprintf(stderr, "%s: %s differs from its source\n", variant, dst_paths[i]);
+  }
+  for (int c = 0; c < SLOTS; ++c) {
+    int held = 0;
+    if (ioctl(pipes[c][0], FIONREAD, &held) == 0 && held > 0) {
+      if (failures++ < 5) fprintf(stderr, "%s: pipe %d holds %d bytes\n", variant, c, held);
+      while (held > 0 && read(pipes[c][0], data, (size_t)(held < size ? held : size)) > 0)
+        ioctl(pipes[c][0], FIONREAD, &held);
+    }
+  }
+  free(data);
+}
+
+enum { v_today, v_chain, v_async, v_defer, v_wq2, v_threads2, V };
+static const struct chain_config chains[V] = {
+    [v_chain] = {"chain", IORING_SETUP_COOP_TASKRUN, 0, 0},
+    [v_async] = {"chain+async", IORING_SETUP_COOP_TASKRUN, 1, 0},
+    [v_defer] = {"chain+defer", IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, 0, 0},
+    [v_wq2] = {"chain+wq2", IORING_SETUP_COOP_TASKRUN, 0, 1},
+};
+static const char *names[V] = {"today", "chain", "chain+async", "chain+defer", "chain+wq2",
+                               "threads2"};
+
+struct sample {
+  double seconds, cpu;
+  long voluntary, involuntary;
+  int workers;
+};
+
+static double cpu_of(const struct rusage *u) {
+  return (double)u->ru_utime.tv_sec + (double)u->ru_utime.tv_usec / 1e6 +
+         (double)u->ru_stime.tv_sec + (double)u->ru_stime.tv_usec / 1e6;
+}
+
+static struct sample run(int v) {
+  if (mkdir(dstdir, 0755) != 0) die(dstdir);
+  int dfd = open(base, O_RDONLY | O_DIRECTORY);
+  if (dfd < 0 || syncfs(dfd) != 0) die("syncfs");
+  close(dfd);
+  struct rusage before, after;
+  getrusage(RUSAGE_SELF, &before);
+  double start = now();
+  if (v == v_today)
+    run_today();
+  else if (v == v_threads2)
+    run_threads2();
+  else
+    run_chain(&chains[v]);
+  double elapsed = now() - start;
+  getrusage(RUSAGE_SELF, &after);
+  struct sample s = {elapsed, cpu_of(&after) - cpu_of(&before), after.ru_nvcsw - before.ru_nvcsw,
+                     after.ru_nivcsw - before.ru_nivcsw, count_workers()};
+  verify(names[v]);
+  remove_dst();
+  return s;
+}
+
+static int cmp_long(const void *a, const void *b) {
+  long x = *(const long *)a, y = *(const long *)b;
+  return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 5) {
+    fprintf(stderr, "usage: %s DIR FILES SIZE ROUNDS [VARIANT]\n", argv[0]);
+    return 2;
+  }
+  nfiles = atoi(argv[2]);
+  size = atol(argv[3]);
+  int rounds = atoi(argv[4]);
+  if (nfiles < 1 || size < 1 || size > 64 * PIPE_SIZE || rounds < 1 || rounds > MAX_ROUNDS) {
+    fprintf(stderr, "FILES >= 1, 1 <= SIZE <= 64 MiB, 1 <= ROUNDS <= %d\n", MAX_ROUNDS);
+    return 2;
+  }
+  atexit(cleanup);
+  snprintf(base, sizeof base, "%s/uring-link-probe-%d", argv[1], (int)getpid());
+  if (mkdir(base, 0755) != 0) die(base);
+  base_made = 1;
+  snprintf(srcdir, sizeof srcdir, "%s/src", base);
+  snprintf(dstdir, sizeof dstdir, "%s/dst", base);
+  if (mkdir(srcdir, 0755) != 0) die(srcdir);
+  src_made = 1;
+  src_paths = calloc((size_t)nfiles, sizeof(char *));
+  dst_paths = calloc((size_t)nfiles, sizeof(char *));
+  expected = malloc((size_t)size);
+  for (int i = 0; i < nfiles; ++i) {
+    if (asprintf(&src_paths[i], "%s/f%d", srcdir, i) < 0) die("asprintf");
+    if (asprintf(&dst_paths[i], "%s/f%d", dstdir, i) < 0) die("asprintf");
+    fill(expected, i);
+    int fd = open(src_paths[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, expected, (size_t)size) != size || close(fd) != 0) die(src_paths[i]);
+  }
+  for (int c = 0; c < SLOTS; ++c) {
+    if (pipe2(pipes[c], O_CLOEXEC) != 0) die("pipe2");
+    if (fcntl(pipes[c][0], F_SETPIPE_SZ, (int)PIPE_SIZE) < PIPE_SIZE) die("F_SETPIPE_SZ");
+    if (posix_memalign((void **)&buffers[c], 4096, BUFFER)) die("posix_memalign");
+  }
+  static struct sample samples[V][MAX_ROUNDS];
+  int only = -1;
+  for (int v = 0; argc > 5 && v < V; ++v)
+    if (strcmp(argv[5], names[v]) == 0) only = v;
+  if (argc > 5 && only < 0) {
+    fprintf(stderr, "no variant %s\n", argv[5]);
+    return 2;
+  }
+  for (int r = -1; r < rounds; ++r)
+    for (int i = 0; i < V; ++i) {
+      int v = (i + (r < 0 ? 0 : r)) % V;
+      if (only >= 0 && v != only) continue;
+      struct sample s = run(v);
+      if (r >= 0) samples[v][r] = s;
+    }
+  double mib = (double)nfiles * (double)size / 1048576.0;
+  printf("%s: %d x %ld bytes, %d rounds: median MiB/s (min..max), per round: files/s at the\n"
+         "median, voluntary/involuntary context switches (median), CPU ms (median), io-wq\n"
+         "workers alive at the end (max)\n",
+         argv[1], nfiles, size, rounds);
+  for (int v = 0; v < V; ++v) {
+    if (only >= 0 && v != only) continue;
+    double t[MAX_ROUNDS], cpu[MAX_ROUNDS];
+    long vol[MAX_ROUNDS], invol[MAX_ROUNDS];
+    int workers = 0;
+    for (int r = 0; r < rounds; ++r) {
+      t[r] = samples[v][r].seconds;
+      cpu[r] = samples[v][r].cpu;
+      vol[r] = samples[v][r].voluntary;
+      invol[r] = samples[v][r].involuntary;
+      if (samples[v][r].workers > workers) workers = samples[v][r].workers;
+    }
+    qsort(t, (size_t)rounds, sizeof(double), cmp);
+    qsort(cpu, (size_t)rounds, sizeof(double), cmp);
+    qsort(vol, (size_t)rounds, sizeof(long), cmp_long);
+    qsort(invol, (size_t)rounds, sizeof(long), cmp_long);
+    printf("%-12s %7.1f (%7.1f..%7.1f) %8.0f files/s  csw %5ld/%4ld  cpu %6.1f ms  wrk %d\n",
+           names[v], mib / t[rounds / 2], mib / t[rounds - 1], mib / t[0],
+           nfiles / t[rounds / 2], vol[rounds / 2], invol[rounds / 2], cpu[rounds / 2] * 1e3,
+           workers);
+  }
+  if (failures > 0) {
+    fprintf(stderr, "%ld failures: the figures above are not a correct copy's\n", failures);
+    return 1;
+  }
+  return 0;
+}
