@@ -17,6 +17,11 @@
  *             splice-in/splice-out through the slot's 1 MiB pipe (files of 32 KiB and more,
  *             1 MiB per pair) or a linked read/write through the slot's buffer (smaller
  *             files); reap; close both on the ring; reap.
+ *   today+direct  today's steps, but on direct descriptors (openat_direct into 2 fixed slots
+ *             per file in flight, fixed read/write/splice, close_direct): which part of any
+ *             difference direct descriptors make, and which the one chain.
+ *   today+lclose  today's steps with plain descriptors, but the two closes linked after the
+ *             last copy pair: copy -> close -> close, one completion when all goes well.
  *   chain     16 files in flight; a sparse registered file table, 2 fixed slots per file in
  *             flight; per file one linked chain openat_direct(src) -> openat_direct(dst) ->
  *             splice-in (SPLICE_F_FD_IN_FIXED) -> splice-out (IOSQE_FIXED_FILE) [or
@@ -43,6 +48,7 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +115,12 @@ static void cleanup(void) {
   if (base_made) rmdir(base);
 }
 
+/* cleanup() calls only unlink and rmdir, which a signal handler may call. */
+static void on_signal(int signal) {
+  cleanup();
+  _exit(128 + signal);
+}
+
 static void die(const char *what) {
   perror(what);
   exit(1);
@@ -141,24 +153,46 @@ struct tslot {
   long offset;
   unsigned length;
 };
-enum { phase_open, phase_copy, phase_close };
+enum { phase_open, phase_copy, phase_copy_close, phase_close };
+
+/* With `direct`, src and dst are slots of the registered file table, not descriptors. With
+ * `linked_close`, the closes are linked after the file's last copy pair (IOSQE_CQE_SKIP_SUCCESS
+ * on all but the last close), so a file takes 2 round trips instead of 3. */
+static int direct, linked_close;
 
 static void today_copy(struct io_uring *ring, struct tslot *t, int c) {
   long left = size - t->offset, cap = size >= SPLICE_FROM ? PIPE_SIZE : BUFFER;
   t->length = (unsigned)(left < cap ? left : cap);
   struct io_uring_sqe *a = sqe(ring), *b = sqe(ring);
   if (size >= SPLICE_FROM) {
-    io_uring_prep_splice(a, t->src, t->offset, pipes[c][1], -1, t->length, 0);
+    io_uring_prep_splice(a, t->src, t->offset, pipes[c][1], -1, t->length,
+                         direct ? SPLICE_F_FD_IN_FIXED : 0);
     io_uring_prep_splice(b, pipes[c][0], -1, t->dst, t->offset, t->length, 0);
+    if (direct) b->flags |= IOSQE_FIXED_FILE;
   } else {
     io_uring_prep_read(a, t->src, buffers[c], t->length, (__u64)t->offset);
     io_uring_prep_write(b, t->dst, buffers[c], t->length, (__u64)t->offset);
+    if (direct) a->flags |= IOSQE_FIXED_FILE, b->flags |= IOSQE_FIXED_FILE;
   }
   a->flags |= IOSQE_IO_LINK;
   io_uring_sqe_set_data64(a, (__u64)c << 8 | copy_in);
   io_uring_sqe_set_data64(b, (__u64)c << 8 | copy_out);
   t->phase = phase_copy;
   t->pending = 2;
+  if (linked_close && t->offset + t->length == size) {
+    struct io_uring_sqe *cs = sqe(ring), *cd = sqe(ring);
+    io_uring_prep_close(cs, t->src);
+    io_uring_prep_close(cd, t->dst);
+    io_uring_sqe_set_data64(cs, (__u64)c << 8 | close_src);
+    io_uring_sqe_set_data64(cd, (__u64)c << 8 | close_dst);
+    a->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    b->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+    cs->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+    /* One completion comes: the last close's, or the failed step's (the kernel then skips
+     * the cancelled rest, as the failed step was asked to skip its own). */
+    t->phase = phase_copy_close;
+    t->pending = 1;
+  }
 }
 
 static void today_close(struct io_uring *ring, struct tslot *t, int c) {
@@ -168,7 +202,10 @@ static void today_close(struct io_uring *ring, struct tslot *t, int c) {
   for (int k = 0; k < 2; ++k)
     if (fds[k] >= 0) {
       struct io_uring_sqe *s = sqe(ring);
-      io_uring_prep_close(s, fds[k]);
+      if (direct)
+        io_uring_prep_close_direct(s, (unsigned)fds[k]);
+      else
+        io_uring_prep_close(s, fds[k]);
       io_uring_sqe_set_data64(s, (__u64)c << 8 | (k == 0 ? close_src : close_dst));
       ++t->pending;
     }
@@ -179,17 +216,31 @@ static int today_start(struct io_uring *ring, struct tslot *t, int c, int *next)
   if (*next >= nfiles) return 0;
   *t = (struct tslot){.file = (*next)++, .phase = phase_open, .pending = 2, .src = -1, .dst = -1};
   struct io_uring_sqe *a = sqe(ring), *b = sqe(ring);
-  io_uring_prep_openat(a, AT_FDCWD, src_paths[t->file], O_RDONLY | O_CLOEXEC, 0);
-  io_uring_prep_openat(b, AT_FDCWD, dst_paths[t->file], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                       0644);
+  if (direct) {
+    io_uring_prep_openat_direct(a, AT_FDCWD, src_paths[t->file], O_RDONLY, 0, (unsigned)(2 * c));
+    io_uring_prep_openat_direct(b, AT_FDCWD, dst_paths[t->file], O_WRONLY | O_CREAT | O_TRUNC,
+                                0644, (unsigned)(2 * c + 1));
+  } else {
+    io_uring_prep_openat(a, AT_FDCWD, src_paths[t->file], O_RDONLY | O_CLOEXEC, 0);
+    io_uring_prep_openat(b, AT_FDCWD, dst_paths[t->file],
+                         O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  }
   io_uring_sqe_set_data64(a, (__u64)c << 8 | open_src);
   io_uring_sqe_set_data64(b, (__u64)c << 8 | open_dst);
   return 1;
 }
 
-static void run_today(void) {
+static void run_today(int with_direct, int with_linked_close) {
+  const char *name = with_direct ? "today+direct" : with_linked_close ? "today+lclose" : "today";
   struct io_uring ring;
   make_ring(&ring, 128, IORING_SETUP_COOP_TASKRUN);
+  direct = with_direct;
+  linked_close = with_linked_close;
+  int rc = direct ? io_uring_register_files_sparse(&ring, 2 * SLOTS) : 0;
+  if (rc < 0) {
+    fprintf(stderr, "io_uring_register_files_sparse: %s\n", strerror(-rc));
+    exit(1);
+  }
   struct tslot slots[SLOTS];
   int next = 0, active = 0;
   for (int c = 0; c < SLOTS; ++c) active += today_start(&ring, &slots[c], c, &next);
@@ -203,15 +254,25 @@ static void run_today(void) {
       struct tslot *t = &slots[c];
       long wanted = step == copy_in || step == copy_out ? (long)t->length : 0;
       if (res < 0 || ((step == copy_in || step == copy_out) && res != wanted)) {
-        failure("today", t->file, step, res, wanted);
+        failure(name, t->file, step, res, wanted);
         t->failed = 1;
       } else if (step == open_src) {
-        t->src = res;
+        t->src = direct ? 2 * c : res;
       } else if (step == open_dst) {
-        t->dst = res;
+        t->dst = direct ? 2 * c + 1 : res;
       }
       if (--t->pending > 0) continue;
-      if (t->phase == phase_open && !t->failed) {
+      if (t->phase == phase_copy_close) {
+        if (!t->failed && step != close_dst) {
+          failure(name, t->file, step, res, wanted);  // a success that should have been skipped
+          t->failed = 1;
+        }
+        /* What a failed chain left open: the closes after the failed step were cancelled. */
+        if (t->failed && step >= close_src) t->src = -1;
+        if (!t->failed || step == close_dst) t->src = t->dst = -1;
+        today_close(&ring, t, c);
+        if (t->pending == 0) active -= 1 - today_start(&ring, t, c, &next);
+      } else if (t->phase == phase_open && !t->failed) {
         today_copy(&ring, t, c);
       } else if (t->phase == phase_copy && !t->failed &&
                  (t->offset += t->length) < size) {
@@ -380,19 +441,31 @@ static void run_threads2(void) {
 
 /* ---- the rounds ---- */
 
-static int count_workers(void) {
-  DIR *tasks = opendir("/proc/self/task");
-  int found = 0;
+/* The CPU time each io-wq worker of this process has run (schedstat), by thread id. */
+#define MAX_TASKS 256
+struct tasks {
+  int count;
+  int tid[MAX_TASKS];
+  long long runtime[MAX_TASKS];
+};
+
+static void snapshot_workers(struct tasks *t) {
+  DIR *dir = opendir("/proc/self/task");
   char path[300], name[64];
-  for (struct dirent *e; tasks != NULL && (e = readdir(tasks)) != NULL;) {
+  t->count = 0;
+  for (struct dirent *e; dir != NULL && t->count < MAX_TASKS && (e = readdir(dir)) != NULL;) {
     if (e->d_name[0] == '.') continue;
     snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
     FILE *f = fopen(path, "r");
-    if (f && fgets(name, sizeof name, f) && strncmp(name, "iou-wrk", 7) == 0) ++found;
+    int worker = f && fgets(name, sizeof name, f) && strncmp(name, "iou-wrk", 7) == 0;
     if (f) fclose(f);
+    snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
+    if (worker && (f = fopen(path, "r")) != NULL) {
+      if (fscanf(f, "%lld", &t->runtime[t->count]) == 1) t->tid[t->count++] = atoi(e->d_name);
+      fclose(f);
+    }
   }
-  if (tasks) closedir(tasks);
-  return found;
+  if (dir) closedir(dir);
 }
 
 /* Checks every destination's size (stat) and contents, and that every pipe is empty. */
@@ -422,20 +495,20 @@ static void verify(const char *variant) {
   free(data);
 }
 
-enum { v_today, v_chain, v_async, v_defer, v_wq2, v_threads2, V };
+enum { v_today, v_direct, v_lclose, v_chain, v_async, v_defer, v_wq2, v_threads2, V };
 static const struct chain_config chains[V] = {
     [v_chain] = {"chain", IORING_SETUP_COOP_TASKRUN, 0, 0},
     [v_async] = {"chain+async", IORING_SETUP_COOP_TASKRUN, 1, 0},
     [v_defer] = {"chain+defer", IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, 0, 0},
     [v_wq2] = {"chain+wq2", IORING_SETUP_COOP_TASKRUN, 0, 1},
 };
-static const char *names[V] = {"today", "chain", "chain+async", "chain+defer", "chain+wq2",
-                               "threads2"};
+static const char *names[V] = {"today",       "today+direct", "today+lclose", "chain",
+                               "chain+async", "chain+defer",  "chain+wq2",    "threads2"};
 
 struct sample {
-  double seconds, cpu;
+  double seconds, cpu, worker_cpu;
   long voluntary, involuntary;
-  int workers;
+  int workers, busy_workers;
 };
 
 static double cpu_of(const struct rusage *u) {
@@ -448,19 +521,30 @@ static struct sample run(int v) {
   int dfd = open(base, O_RDONLY | O_DIRECTORY);
   if (dfd < 0 || syncfs(dfd) != 0) die("syncfs");
   close(dfd);
+  static struct tasks workers_before, workers_after;
+  snapshot_workers(&workers_before);
   struct rusage before, after;
   getrusage(RUSAGE_SELF, &before);
   double start = now();
-  if (v == v_today)
-    run_today();
+  if (v == v_today || v == v_direct || v == v_lclose)
+    run_today(v == v_direct, v == v_lclose);
   else if (v == v_threads2)
     run_threads2();
   else
     run_chain(&chains[v]);
   double elapsed = now() - start;
   getrusage(RUSAGE_SELF, &after);
-  struct sample s = {elapsed, cpu_of(&after) - cpu_of(&before), after.ru_nvcsw - before.ru_nvcsw,
-                     after.ru_nivcsw - before.ru_nivcsw, count_workers()};
+  snapshot_workers(&workers_after);
+  struct sample s = {elapsed, cpu_of(&after) - cpu_of(&before), 0, after.ru_nvcsw - before.ru_nvcsw,
+                     after.ru_nivcsw - before.ru_nivcsw, workers_after.count, 0};
+  /* A worker that ended during the round is not seen: its time is missing here. */
+  for (int i = 0; i < workers_after.count; ++i) {
+    long long ran = workers_after.runtime[i];
+    for (int j = 0; j < workers_before.count; ++j)
+      if (workers_before.tid[j] == workers_after.tid[i]) ran -= workers_before.runtime[j];
+    s.worker_cpu += (double)ran / 1e9;
+    if (ran > 0) ++s.busy_workers;
+  }
   verify(names[v]);
   remove_dst();
   return s;
@@ -484,6 +568,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   atexit(cleanup);
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
   snprintf(base, sizeof base, "%s/uring-link-probe-%d", argv[1], (int)getpid());
   if (mkdir(base, 0755) != 0) die(base);
   base_made = 1;
@@ -522,30 +608,34 @@ int main(int argc, char **argv) {
       if (r >= 0) samples[v][r] = s;
     }
   double mib = (double)nfiles * (double)size / 1048576.0;
-  printf("%s: %d x %ld bytes, %d rounds: median MiB/s (min..max), per round: files/s at the\n"
-         "median, voluntary/involuntary context switches (median), CPU ms (median), io-wq\n"
-         "workers alive at the end (max)\n",
+  printf("%s: %d x %ld bytes, %d rounds: median MiB/s (min..max); per round: files/s at the\n"
+         "median, voluntary/involuntary context switches (median), CPU ms of the process and of\n"
+         "its io-wq workers (medians), io-wq workers that ran / were alive at the end (max)\n",
          argv[1], nfiles, size, rounds);
   for (int v = 0; v < V; ++v) {
     if (only >= 0 && v != only) continue;
-    double t[MAX_ROUNDS], cpu[MAX_ROUNDS];
+    double t[MAX_ROUNDS], cpu[MAX_ROUNDS], wcpu[MAX_ROUNDS];
     long vol[MAX_ROUNDS], invol[MAX_ROUNDS];
-    int workers = 0;
+    int workers = 0, busy = 0;
     for (int r = 0; r < rounds; ++r) {
       t[r] = samples[v][r].seconds;
       cpu[r] = samples[v][r].cpu;
+      wcpu[r] = samples[v][r].worker_cpu;
+      if (samples[v][r].busy_workers > busy) busy = samples[v][r].busy_workers;
       vol[r] = samples[v][r].voluntary;
       invol[r] = samples[v][r].involuntary;
       if (samples[v][r].workers > workers) workers = samples[v][r].workers;
     }
     qsort(t, (size_t)rounds, sizeof(double), cmp);
     qsort(cpu, (size_t)rounds, sizeof(double), cmp);
+    qsort(wcpu, (size_t)rounds, sizeof(double), cmp);
     qsort(vol, (size_t)rounds, sizeof(long), cmp_long);
     qsort(invol, (size_t)rounds, sizeof(long), cmp_long);
-    printf("%-12s %7.1f (%7.1f..%7.1f) %8.0f files/s  csw %5ld/%4ld  cpu %6.1f ms  wrk %d\n",
+    printf("%-12s %7.1f (%7.1f..%7.1f) %7.0f files/s  csw %4ld/%4ld  cpu %5.1f ms (io-wq %5.1f)"
+           "  wrk %d/%d\n",
            names[v], mib / t[rounds / 2], mib / t[rounds - 1], mib / t[0],
            nfiles / t[rounds / 2], vol[rounds / 2], invol[rounds / 2], cpu[rounds / 2] * 1e3,
-           workers);
+           wcpu[rounds / 2] * 1e3, busy, workers);
   }
   if (failures > 0) {
     fprintf(stderr, "%ld failures: the figures above are not a correct copy's\n", failures);
