@@ -7,10 +7,13 @@
  * turn, interleaved round by round (the order rotates each round, after one warm-up round),
  * and prints the median of the rounds' wall times as MiB/s with min..max, the process's
  * voluntary and involuntary context switches per round (RUSAGE_SELF: io-wq workers are
- * threads of the process, so they are counted), CPU time per round and the io-wq workers
- * alive at the end of a round. Every completion is checked and every destination is compared
- * with its source after every round (outside the timing): a failure of any operation, a
- * short transfer (not handled: counted as a failure) or a wrong copy makes it exit 1.
+ * threads of the process, so they are counted), CPU time per round, the part of it io-wq
+ * workers ran (their schedstat), and how many workers ran and were alive at the end of a round
+ * (io-wq belongs to the submitting thread, not to a ring: idle workers outlive a variant's
+ * ring for a few seconds and serve the next variant). Every completion is checked and every
+ * destination is compared with its source after every round (outside the timing): a failure
+ * of any operation, a short transfer (not handled: counted as a failure) or a wrong copy makes
+ * it exit 1.
  *
  *   today     mimics src/engines/uring.cpp: 16 files in flight; openat source and openat
  *             destination (plain descriptors) on the ring, reap both; then a linked
@@ -35,7 +38,57 @@
  * Rings, pipes, buffers and the file table are set up outside the timing; the threads are
  * started inside it. syncfs(DIR) runs before every timed copy.
  *
- * What it showed on this machine (2 cores, Linux 6.18, liburing 2.3): FIGURES BELOW.
+ * What it showed on this machine (2 cores, Linux 6.18, liburing 2.3; quiet: both cores >= 90%
+ * idle for 3 s before each case), median MiB/s of 9 rounds, two invocations (a / b):
+ *
+ *                 /dev/shm         /dev/shm        /dev/shm          /tmp (ext4)
+ *                 200 x 64 KiB     1000 x 4 KiB    50 x 1 MiB        200 x 64 KiB
+ *   today         1340 / 1414      462 / 312       2871 / 2440        747 /  626
+ *   today+direct  1309 / 1332      317 / 246       2603 / 2346        778 /  656
+ *   today+lclose  1350 / 1372      360 / 326       2835 / 2478        768 /  587
+ *   chain         1377 / 1527      257 / 224       2746 / 2743        733 /  728
+ *   chain+async   1374 / 1571      269 / 197       2844 / 2648        729 /  676
+ *   chain+defer   1260 / 1396      269 / 205       2963 / 2479        742 /  570
+ *   chain+wq2     1377 / 1482      268 / 212       2196 / 2544        772 /  633
+ *   threads2      1670 / 1255      261 / 213       2710 / 2301        855 /  675
+ *
+ * The spread inside a variant is wide (min..max often +-25% around the median) and /tmp moves
+ * by 2x between invocations, so only ratios inside one invocation mean anything. chain / today
+ * over four invocations (these two and two more right after): 64 KiB tmpfs 1.03 1.08 1.03
+ * 0.99; 4 KiB tmpfs 0.56 0.72 0.68 0.66; 1 MiB tmpfs 0.96 1.12 1.09 1.02; 64 KiB ext4 0.98
+ * 1.16 0.92 0.64. chain / threads2: 0.82 1.22 0.83 0.81; 0.98 1.05 1.05 0.92; 1.01 1.19
+ * 1.21 1.26; 0.86 1.08 0.83 0.61. today+direct / today at 4 KiB: 0.68 0.79 0.64 0.73.
+ * chain+async sends the kernel the same requests as chain (below), so the gap between those
+ * two (up to 16% on tmpfs, once 60% on ext4) is this machine's noise. Voluntary context
+ * switches per round, 4 KiB: today 64-125, today+direct 146-260, chain 330-533, threads2 1-2;
+ * 64 KiB and 1 MiB: every io_uring variant 57-221, threads2 1-3. io-wq workers ran 70-90% of
+ * the process's CPU time in every io_uring variant at 64 KiB and more, 50-65% at 4 KiB.
+ *
+ * So the one chain of direct descriptors per file is not faster than the engine's steps:
+ * within noise for 64 KiB and 1 MiB files, and 28-44% slower for 4 KiB files. The cost is
+ * the direct descriptors, not the linking: today+direct loses as much at 4 KiB, linking the
+ * closes alone (today+lclose) gains nothing. Traced with the io_uring and lock tracepoints:
+ *   - openat(src) completes inline; openat(dst, O_CREAT) goes to io-wq (the kernel forces
+ *     O_CREAT and O_TRUNC opens, and every splice, to io-wq without IOSQE_ASYNC, which is why
+ *     chain+async changes nothing); the rest of the chain then runs in that same worker, one
+ *     step after another, and the worker posts the file's completion.
+ *   - A direct descriptor used from io-wq takes the ring's lock (ctx->uring_lock): installing
+ *     it (io_fixed_fd_install), looking it up before the step runs (io_wq_submit_work; no
+ *     contention there with plain descriptors), closing it (io_close).
+ *     lock:contention_begin counted 3 contentions for 6 runs of 1000 x 4 KiB with plain
+ *     descriptors (today), about 4000 with today+direct and 4250 with chain, the workers
+ *     against the submitting thread running completions (io_handle_tw_list).
+ *   - No operation fails with EINVAL except openat_direct with O_CLOEXEC (a direct
+ *     descriptor has no close-on-exec; drop the flag). SPLICE_F_FD_IN_FIXED, IOSQE_FIXED_FILE
+ *     on the splice's output, fixed read/write, close_direct, IOSQE_CQE_SKIP_SUCCESS with
+ *     IOSQE_IO_LINK, DEFER_TASKRUN and iowq_max_workers all work.
+ *   - A chain that breaks posts exactly one completion, the failed step's; the cancelled rest,
+ *     even the last step that did not ask to skip, post none (checked by making openat_direct
+ *     fail with O_CLOEXEC in chain, and read fail with EBADF in today+lclose). Its closes are
+ *     among the cancelled, so the caller must close what the chain had opened.
+ *   - Outside 4 KiB, DEFER_TASKRUN did not help (chain+defer 0.87-1.09 of today) and io-wq
+ *     limited to 2 workers did not hurt (chain+wq2 mostly 1.00-1.06 of today, once 0.76):
+ *     2 busy workers are enough on 2 cores; the other io_uring variants had 4-11 running.
  *
  * Build and run:
  *   cc -O2 -Wall -Wextra -o /tmp/uring_link_probe bench/uring_link_probe.c -luring -lpthread
@@ -481,8 +534,8 @@ static void verify(const char *variant) {
     int fd = open(dst_paths[i], O_RDONLY);
     ssize_t got = fd >= 0 ? read(fd, data, (size_t)size + 1) : -1;
     if (fd >= 0) close(fd);
-    if (got != size || memcmp(data, expected, (size_t)size) != 0)
-      if (failures++ < 5) fprintf(stderr, "%s: %s differs from its source\n", variant, dst_paths[i]);
+    if ((got != size || memcmp(data, expected, (size_t)size) != 0) && failures++ < 5)
+      fprintf(stderr, "%s: %s differs from its source\n", variant, dst_paths[i]);
   }
   for (int c = 0; c < SLOTS; ++c) {
     int held = 0;
