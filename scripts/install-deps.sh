@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   liburing-dev libuv1-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev
   libgtest-dev libgmock-dev libseccomp-dev
-  librsvg2-bin rsync strace
+  librsvg2-bin rsync strace python3
   clang libclang-rt-14-dev
 )
 
