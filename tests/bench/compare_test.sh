@@ -21,8 +21,9 @@ out=$(python3 "$repo/bench/compare" --binary "$binary" --dir "$target" --scenari
 rc=$?
 [ "$rc" -eq 0 ] || fail "exit $rc: $(cat "$work/stderr")"
 for row in 3x4K 2x64K; do
-  # | 3x4K | threads | kernel | cp | tar | ratio | ratio |: six numeric cells, then two ratios.
-  echo "$out" | grep -Eq "^\| $row \|( [0-9]+ \([0-9]+\.\.[0-9]+\) \|){4} [0-9.]+x \((threads|kernel) / (cp|tar)\) \|" \
+  # | 3x4K | threads | kernel | cp | tar | ratio | ratio | ratio (min..max) |: four rates, then
+  # the ratios; the last is round by round.
+  echo "$out" | grep -Eq "^\| $row \|( [0-9]+ \([0-9]+\.\.[0-9]+\) \|){4} [0-9.]+x \((threads|kernel) / (cp|tar)\) \| .* \| [0-9.]+x \([0-9.]+\.\.[0-9.]+\) \|$" \
     || fail "no measured row for $row in:\n$out"
 done
 grep -q "Kept text." "$results" || fail "the results file lost its own text"
