@@ -131,7 +131,7 @@ class Runner {
       engines_.push_back(info->make());
       holders_.threads = holders_.threads || info->open_files == OpenFiles::per_thread;
       holders_.loops = holders_.loops || info->open_files != OpenFiles::per_thread;
-      holders_.pipes = holders_.pipes || info->open_files == OpenFiles::per_inflight_and_pipe;
+      holders_.rings = holders_.rings || info->open_files == OpenFiles::rings_with_pipes;
     }
     if (Error e = check_room()) {
       result_.setup_error = std::move(e);
@@ -275,7 +275,8 @@ class Runner {
   const BenchmarkConfig& config_;
   BenchmarkResult result_;
   std::vector<std::unique_ptr<Engine>> engines_;
-  DescriptorHolders holders_{false, false, false};  // the kinds of engine in the run
+  // The kinds of engine in the run, for the descriptor bound.
+  DescriptorHolders holders_{.threads = false, .loops = false, .rings = false};
   EngineOptions options_;  // the current scenario's, bounded by the descriptor limit
   std::size_t steps_ = 0;
   std::size_t step_ = 0;

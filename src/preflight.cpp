@@ -72,10 +72,11 @@ DescriptorBound bound_by_descriptors(const EngineOptions& requested, std::size_t
     bound.options.workers = static_cast<unsigned>(at_once);
     changes.push_back(fmt::format("-workers {}", at_once));
   }
-  // An event loop that may splice (uring with kernel copy) also holds a pipe, two more
-  // descriptors, per file it keeps in flight, whether or not that many files are left.
-  const bool pipes = holders.pipes && requested.kernel_copy != KernelCopy::off;
-  const unsigned loops = std::max(1u, requested.loops);
+  // The io_uring engine runs -loops rings, and one that may splice (kernel copy) also holds a
+  // pipe, two more descriptors, per file it keeps in flight, whether or not that many files are
+  // left. Every loop of the run gets the same -inflight, so the strictest bound applies to all.
+  const bool pipes = holders.rings && requested.kernel_copy != KernelCopy::off;
+  const unsigned loops = holders.rings ? std::max(1u, requested.loops) : 1u;
   const std::size_t loop_slots = std::size_t{requested.inflight} * loops;
   const std::size_t needed = 2 * std::min(files, loop_slots) + (pipes ? 2 * loop_slots : 0);
   if (holders.loops && needed > static_cast<std::size_t>(spare)) {

@@ -36,10 +36,11 @@ struct SpaceNeeded {
 inline constexpr long kReservedDescriptors = 64;
 
 /// Which kinds of engine a run holds (EngineInfo::open_files): only their options are bounded.
+/// The default, every kind, is the conservative bound.
 struct DescriptorHolders {
   bool threads = true;  ///< a thread engine: EngineOptions::workers
-  bool loops = true;    ///< an event loop: EngineOptions::inflight x loops
-  bool pipes = true;    ///< an event loop with a pipe per file in flight
+  bool loops = true;    ///< an event loop: EngineOptions::inflight files each
+  bool rings = true;    ///< io_uring loops, -loops of them, each with a pipe per file in flight
 };
 
 /// The options an engine runs with under the descriptor limit.

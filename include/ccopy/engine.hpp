@@ -106,9 +106,10 @@ struct Availability {
 
 /// How an engine holds files open at once: what bounds it under the descriptor limit.
 enum class OpenFiles : std::uint8_t {
-  per_thread,             ///< a thread per file, or EngineOptions::workers threads
-  per_inflight,           ///< EngineOptions::inflight files per event loop
-  per_inflight_and_pipe,  ///< the same, each with a pipe unless kernel copy is off
+  per_thread,        ///< a thread per file, or EngineOptions::workers threads
+  per_inflight,      ///< EngineOptions::inflight files in one event loop
+  rings_with_pipes,  ///< EngineOptions::inflight files in each of EngineOptions::loops rings,
+                     ///< each file with a pipe unless kernel copy is off
 };
 
 /// Everything the registry knows about one engine.
@@ -117,7 +118,7 @@ struct EngineInfo {
   std::string_view summary;  ///< one line for --help
   Availability (*probe)();
   std::unique_ptr<Engine> (*make)();
-  OpenFiles open_files = OpenFiles::per_thread;
+  OpenFiles open_files;
 };
 
 /// Every engine, in the order `all` runs them.

@@ -146,7 +146,8 @@ class KernelEngine final : public Engine {
   std::string_view name() const override { return "kernel"; }
 
   std::string describe(const EngineOptions& options, std::size_t file_count) const override {
-    return "FICLONE, else copy_file_range on " + describe_workers(options, file_count, Buffers::on_fallback);
+    return "FICLONE, else copy_file_range on " +
+           describe_workers(options, file_count, Buffers::on_fallback);
   }
 
   CopyReport copy(std::span<const CopyJob> jobs, const EngineOptions& options) override {

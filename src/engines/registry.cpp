@@ -8,8 +8,7 @@ namespace {
 
 const std::array<EngineInfo, 4> kEngines{{
     {"uring", "one io_uring event loop, one thread (-loops N: N rings); every step on the ring",
-     engines::probe_uring, engines::make_uring_engine,
-     OpenFiles::per_inflight_and_pipe},
+     engines::probe_uring, engines::make_uring_engine, OpenFiles::rings_with_pipes},
     {"uv", "one libuv event loop; open/sendfile/close on libuv's thread pool (-pool N)",
      engines::always_available, engines::make_uv_engine, OpenFiles::per_inflight},
     {"threads", "blocking open/read/write/close on OS threads, one per file or -workers N",

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "ccopy/engine.hpp"
 #include "engines/blocking.hpp"
 
 namespace ccopy::engines {
@@ -45,6 +46,15 @@ TEST(ThreadPool, TheOutputSaysWhenTheBudgetBoundsAThreadPerFile) {
   EXPECT_EQ(describe_workers(with(0, 64 * 1024), 10'000, Buffers::on_fallback),
             "a thread per waiting file, at most 512 at once: 32.0 MiB of buffers if read/write "
             "is needed");
+}
+
+// The kernel engine allocates its buffers only for a read/write fallback, and says so; threads
+// always hold theirs.
+TEST(ThreadPool, OnlyTheKernelEngineHoldsBuffersOnlyOnAFallback) {
+  const std::string kernel = find_engine("kernel")->make()->describe(with(0, 64 * 1024), 10'000);
+  const std::string threads = find_engine("threads")->make()->describe(with(0, 64 * 1024), 10'000);
+  EXPECT_TRUE(kernel.ends_with("32.0 MiB of buffers if read/write is needed")) << kernel;
+  EXPECT_TRUE(threads.ends_with("32.0 MiB of buffers")) << threads;
 }
 
 TEST(ThreadPool, RunsEveryIndexExactlyOnce) {

@@ -170,5 +170,28 @@ TEST(Constraints, ALowDescriptorLimitBoundsTheConcurrencyAndSaysSo) {
   EXPECT_EQ(entries_in(dir.path()), 0u);
 }
 
+// The bound names only the options of the engines that run: -inflight for uv alone (which holds
+// no pipes: 2 descriptors per file in flight), -workers for the thread engines alone.
+TEST(Constraints, TheDescriptorBoundNamesOnlyTheOptionsOfTheEnginesThatRun) {
+  TestDir dir;
+  const auto run = [&](const char* mode) {
+    Process p("/bin/sh", {"-c", "ulimit -n 100 && exec \"$@\"", "sh", CCOPY_BINARY, "-files", "300",
+                          "-size", "4K", "-mode", mode, "-inflight", "64", "-runs", "1", "-warmup",
+                          "0", "-dir", dir.path()});
+    return p.finish(60s);
+  };
+  const ProcessResult uv = run("uv");
+  ASSERT_EQ(uv.exit_code, 0) << uv.out << uv.err;
+  EXPECT_NE(uv.out.find("copying at most"), std::string::npos) << uv.out;
+  EXPECT_NE(uv.out.find("(-inflight "), std::string::npos) << uv.out;
+  EXPECT_EQ(uv.out.find("-workers"), std::string::npos) << uv.out;
+  EXPECT_EQ(uv.out.find("pipe"), std::string::npos) << uv.out;
+  const ProcessResult threads = run("threads");
+  ASSERT_EQ(threads.exit_code, 0) << threads.out << threads.err;
+  EXPECT_NE(threads.out.find("(-workers "), std::string::npos) << threads.out;
+  EXPECT_EQ(threads.out.find("-inflight"), std::string::npos) << threads.out;
+  EXPECT_EQ(entries_in(dir.path()), 0u);
+}
+
 }  // namespace
 }  // namespace ccopy

@@ -179,16 +179,16 @@ TEST(Preflight, CountsPipesWhenTheFilesFit) {
   EXPECT_TRUE(bound_by_descriptors(requested, 40, short_by_4, 10).note.empty());
 }
 
-// Only what the run's engines hold is bounded: uv and the thread engines copy inside the kernel
-// without pipes, so they keep every slot the limit allows for files, and a run of event loops
-// alone leaves -workers alone.
+// Only what the run's engines hold is bounded: uv and the thread engines hold no pipes, so they
+// keep every slot the limit allows for files; uv runs one loop whatever -loops says; and a run
+// of event loops alone leaves -workers alone.
 TEST(Preflight, BoundsOnlyWhatTheEnginesOfTheRunHold) {
   EngineOptions requested;
   requested.inflight = 64;
   requested.workers = 8;
   requested.kernel_copy = KernelCopy::automatic;
   // 182 spare descriptors: 91 files at once, 2 descriptors each.
-  const DescriptorHolders uv{false, true, false};
+  const DescriptorHolders uv{.threads = false, .loops = true, .rings = false};
   const DescriptorBound b = bound_by_descriptors(requested, 1000, 256, 10, uv);
   EXPECT_EQ(b.options.inflight, 64u);
   EXPECT_TRUE(b.note.empty()) << b.note;
@@ -199,7 +199,11 @@ TEST(Preflight, BoundsOnlyWhatTheEnginesOfTheRunHold) {
   EXPECT_EQ(c.options.workers, 0u);
   EXPECT_NE(c.note.find("(-inflight 91)"), std::string::npos) << c.note;
   EXPECT_EQ(c.note.find("pipe"), std::string::npos) << c.note;
-  const DescriptorBound t = bound_by_descriptors(requested, 1000, 256, 10, {true, false, false});
+  requested.loops = 4;  // the uring engine's option: uv still has 91 slots
+  EXPECT_EQ(bound_by_descriptors(requested, 1000, 256, 10, uv).options.inflight, 91u);
+  requested.loops = 1;
+  const DescriptorHolders threads{.threads = true, .loops = false, .rings = false};
+  const DescriptorBound t = bound_by_descriptors(requested, 1000, 256, 10, threads);
   EXPECT_EQ(t.options.workers, 91u);
   EXPECT_EQ(t.options.inflight, 100u);
   EXPECT_NE(t.note.find("(-workers 91)"), std::string::npos) << t.note;
@@ -209,8 +213,7 @@ TEST(Preflight, EachEngineSaysHowItHoldsFiles) {
   for (const EngineInfo& info : engine_registry()) {
     const bool thread_engine = info.name == "threads" || info.name == "kernel";
     EXPECT_EQ(info.open_files == OpenFiles::per_thread, thread_engine) << info.name;
-    EXPECT_EQ(info.open_files == OpenFiles::per_inflight_and_pipe, info.name == "uring")
-        << info.name;
+    EXPECT_EQ(info.open_files == OpenFiles::rings_with_pipes, info.name == "uring") << info.name;
   }
 }
 

@@ -147,7 +147,8 @@ TEST(Writers, ConsoleShowsLatencyAndResourcesAfterOneRun) {
   r.config.scenarios = {{4, 4096}};
   r.config.engines = {{"a", "threads"}, {"b", "threads"}};
   r.config.runs = 1;
-  r.scenarios.push_back(scenario_of({engine_with("a", {10'000'000}), engine_with("b", {8'000'000})}));
+  r.scenarios.push_back(
+      scenario_of({engine_with("a", {10'000'000}), engine_with("b", {8'000'000})}));
   const std::string one = written("console", r);
   EXPECT_EQ(one.find("Wall time per run"), std::string::npos) << one;
   EXPECT_NE(one.find("Per-file latency"), std::string::npos) << one;
