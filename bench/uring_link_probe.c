@@ -35,8 +35,9 @@
  *   chain+wq2    chain with io_uring_register_iowq_max_workers {2, 2} (restored afterwards).
  *   threads2  2 threads take files from an atomic counter: open, open(O_CREAT), read/write
  *             64 KiB at a time, close, close.
- * Rings, pipes, buffers and the file table are set up outside the timing; the threads are
- * started inside it. syncfs(DIR) runs before every timed copy.
+ * Pipes and buffers are set up outside the timing; rings and the file table inside it, as the
+ * engine's are, and the threads are started inside it. syncfs(DIR) runs before every timed
+ * copy.
  *
  * What it showed on this machine (2 cores, Linux 6.18, liburing 2.3; quiet: both cores >= 90%
  * idle for 3 s before each case), median MiB/s of 9 rounds, two invocations (a / b):
