@@ -284,17 +284,22 @@ static int today_start(struct io_uring *ring, struct tslot *t, int c, int *next)
   return 1;
 }
 
+/* A sparse file table: two direct descriptors per file in flight. */
+static void register_table(struct io_uring *ring) {
+  int rc = io_uring_register_files_sparse(ring, 2 * SLOTS);
+  if (rc < 0) {
+    fprintf(stderr, "io_uring_register_files_sparse: %s\n", strerror(-rc));
+    exit(1);
+  }
+}
+
 static void run_today(int with_direct, int with_linked_close) {
   const char *name = with_direct ? "today+direct" : with_linked_close ? "today+lclose" : "today";
   struct io_uring ring;
   make_ring(&ring, 128, IORING_SETUP_COOP_TASKRUN);
   direct = with_direct;
   linked_close = with_linked_close;
-  int rc = direct ? io_uring_register_files_sparse(&ring, 2 * SLOTS) : 0;
-  if (rc < 0) {
-    fprintf(stderr, "io_uring_register_files_sparse: %s\n", strerror(-rc));
-    exit(1);
-  }
+  if (direct) register_table(&ring);
   struct tslot slots[SLOTS];
   int next = 0, active = 0;
   for (int c = 0; c < SLOTS; ++c) active += today_start(&ring, &slots[c], c, &next);
@@ -399,11 +404,8 @@ static void chain_file(struct io_uring *ring, int c, int f, int async) {
 static void run_chain(const struct chain_config *cfg) {
   struct io_uring ring;
   make_ring(&ring, (unsigned)(SLOTS * (4 + 2 * pieces())), cfg->setup);
-  int rc = io_uring_register_files_sparse(&ring, 2 * SLOTS);
-  if (rc < 0) {
-    fprintf(stderr, "io_uring_register_files_sparse: %s\n", strerror(-rc));
-    exit(1);
-  }
+  register_table(&ring);
+  int rc;
   unsigned old[2] = {0, 0};
   if (cfg->wq2) {
     unsigned limits[2] = {2, 2};

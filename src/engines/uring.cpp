@@ -427,18 +427,27 @@ class Loop {
   // kernel cancels the write (-ECANCELED); settle_pair() then ignores the write and goes on
   // one step at a time.
   void submit_linked_pair(std::size_t c) {
-    Chunk& chunk = chunks_[c];
+    const Chunk& chunk = chunks_[c];
     const FileSlot& file = files_[chunk.file];
-    // Both entries must be in one submission: make room for two before taking the first.
+    submit_pair(c, Step::read, Step::write, [&](io_uring_sqe* r, io_uring_sqe* w) {
+      io_uring_prep_read(r, file.source, chunk.buffer, chunk.length, chunk.offset);
+      io_uring_prep_write(w, file.destination, chunk.buffer, chunk.length, chunk.offset);
+    });
+  }
+
+  // Two operations of chunk `c`, the first linked to the second, in one submission: room for
+  // both is made before the first entry is taken. `prepare` fills both entries; the tags and
+  // the link are set after it, since liburing's prep calls clear an entry's flags.
+  template <typename Prepare>
+  void submit_pair(std::size_t c, Step first, Step second, Prepare prepare) {
     while (io_uring_sq_space_left(&ring_) < 2) (void)io_uring_submit(&ring_);
-    io_uring_sqe* r = sqe();
-    io_uring_sqe* w = sqe();
-    io_uring_prep_read(r, file.source, chunk.buffer, chunk.length, chunk.offset);
-    io_uring_prep_write(w, file.destination, chunk.buffer, chunk.length, chunk.offset);
-    io_uring_sqe_set_data64(r, tag(c, Step::read));
-    r->flags |= IOSQE_IO_LINK;
-    io_uring_sqe_set_data64(w, tag(c, Step::write));
-    chunk.linked = 2;
+    io_uring_sqe* a = sqe();
+    io_uring_sqe* b = sqe();
+    prepare(a, b);
+    io_uring_sqe_set_data64(a, tag(c, first));
+    a->flags |= IOSQE_IO_LINK;
+    io_uring_sqe_set_data64(b, tag(c, second));
+    chunks_[c].linked = 2;
   }
 
   // Both halves of a linked pair have completed.
@@ -663,16 +672,10 @@ class Loop {
     const auto at = static_cast<std::int64_t>(chunk.offset + chunk.filled);
     chunk.asked = chunk.length - chunk.filled;
     chunk.out_exact = true;
-    // Both entries must be in one submission: make room for two before taking the first.
-    while (io_uring_sq_space_left(&ring_) < 2) (void)io_uring_submit(&ring_);
-    io_uring_sqe* in = sqe();
-    io_uring_sqe* out = sqe();
-    io_uring_prep_splice(in, file.source, at, pipes_[c].write.get(), -1, chunk.asked, 0);
-    io_uring_prep_splice(out, pipes_[c].read.get(), -1, file.destination, at, chunk.asked, 0);
-    io_uring_sqe_set_data64(in, tag(c, Step::splice_in));
-    in->flags |= IOSQE_IO_LINK;
-    io_uring_sqe_set_data64(out, tag(c, Step::splice_out));
-    chunk.linked = 2;
+    submit_pair(c, Step::splice_in, Step::splice_out, [&](io_uring_sqe* in, io_uring_sqe* out) {
+      io_uring_prep_splice(in, file.source, at, pipes_[c].write.get(), -1, chunk.asked, 0);
+      io_uring_prep_splice(out, pipes_[c].read.get(), -1, file.destination, at, chunk.asked, 0);
+    });
   }
 
   // The splice of everything the pipe holds, [written, filled) of the chunk, to the
