@@ -1,26 +1,32 @@
 // concurrent_copy: the command-line benchmark. Parses flags, runs the benchmark, prints the
 // report and the exports, and turns the outcome into an exit code.
-#include <pthread.h>
-#include <signal.h>
+//
+// Errors at this edge, one convention: every problem becomes one line on stderr starting with
+// "concurrent_copy: " and an exit code (options.hpp). The library returns Error values; an
+// exception that still reaches main (memory or a thread the system refused inside the runner)
+// is caught here, after the runner's destructors have removed its workspace, and reported the
+// same way. Signals stop the run, which cleans up; the process then dies of the signal.
+#include <fmt/format.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <memory>
-#include <thread>
-#include <utility>
+#include <exception>
+#include <new>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "ccopy/report.hpp"
+#include "copy_command.hpp"
+#include "copy_options.hpp"
+#include "exports.hpp"
+#include "menu.hpp"
 #include "options.hpp"
 #include "progress.hpp"
+#include "signals.hpp"
 #include "sys/sys.hpp"
 
 namespace {
@@ -28,129 +34,227 @@ namespace {
 using namespace ccopy;
 using namespace ccopy::cli;
 
-std::atomic<bool> g_cancel{false};
-std::atomic<int> g_signal{0};
+// The streams that were closed when the program started (sys::occupy_closed_standard_streams).
+int g_closed_streams = 0;
+constexpr int kStdoutWasClosed = 2;
+// Whether the interruption was reported with what became of the files.
+bool g_interruption_reported = false;
 
-// SIGINT and SIGTERM are blocked in every thread and taken by one thread with sigwait, which
-// sets the cancel flag that engines and the runner check: no work happens in a signal handler.
-void start_signal_thread() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([set] {
-    int sig = 0;
-    if (sigwait(&set, &sig) == 0) {
-      g_signal = sig;
-      g_cancel = true;
-    }
-  }).detach();
+// Messages go to stderr unbuffered, one write each, so that they survive whatever follows.
+void say(const std::string& line) {
+  (void)sys::write_all(STDERR_FILENO, "concurrent_copy: " + line + "\n");
 }
 
 int usage_error(const std::string& message) {
-  std::cerr << "concurrent_copy: " << message << "\nRun 'concurrent_copy --help' for usage.\n";
+  say(message + "\nRun 'concurrent_copy --help' for usage.");
   return exit_usage;
 }
 
 int failure(const std::string& message) {
-  std::cerr << "concurrent_copy: " << message << '\n';
+  say(message);
   return exit_failed;
 }
 
-// An export the command line asked for: its flag (for messages), its format and its path.
-struct Export {
-  std::string flag, format, path;
-};
-
-std::vector<Export> requested_exports(const CommandLine& command) {
-  std::vector<Export> exports;
-  for (const auto& [format, path] : {std::pair{"json", &command.json}, std::pair{"csv", &command.csv},
-                                     std::pair{"markdown", &command.markdown},
-                                     std::pair{"svg", &command.svg}})
-    if (!path->empty()) exports.push_back({fmt::format("-{}", format), format, *path});
-  return exports;
-}
-
-// Checks, before anything runs, that every export file can be created: its directory exists
-// and is writable. The file itself is only opened after the run.
-std::string check_export_paths(const std::vector<Export>& exports) {
-  for (const Export& e : exports) {
-    if (e.path == "-") continue;
-    const std::filesystem::path where = std::filesystem::path(e.path).parent_path();
-    const std::string parent = where.empty() ? std::string(".") : where.string();
-    if (const long rc = sys::check_writable_directory(parent); rc < 0)
-      return fmt::format("{} {}: {}: {}", e.flag, e.path, parent, sys::error_text(static_cast<int>(-rc)));
-  }
+// Refuses, before anything runs, a directory the benchmark could not work in: one that does
+// not exist or cannot be written, and one on a file system that cannot hold files (/proc,
+// /sys). The message names where the directory came from: -dir, or TMPDIR when no -dir was
+// given. A full file system is left to the space check, which says how much is missing.
+std::string check_directory(const CommandLine& command) {
+  const std::string& dir = command.config.directory;
+  const std::string where = fmt::format("{} {}", command.directory_origin, dir);
+  if (const long rc = sys::check_writable_directory(dir); rc < 0)
+    return fmt::format("{}: {}", where, sys::error_text(static_cast<int>(-rc)));
+  const long rc = sys::probe_file_creation(dir);
+  if (rc < 0 && rc != -ENOSPC && rc != -EDQUOT)
+    return fmt::format("{}: cannot hold files (creating one there fails: {})", where,
+                       sys::error_text(static_cast<int>(-rc)));
   return {};
 }
 
-// Writes one export; on failure says which file and why, and returns false.
-bool write_export(const Export& e, const BenchmarkResult& result) {
-  const std::unique_ptr<ReportWriter> writer = make_writer(e.format);
-  if (e.path == "-") {
-    writer->write(result, std::cout);
-    std::cout.flush();
-    if (std::cout) return true;
-    std::cerr << fmt::format("concurrent_copy: cannot write {} to stdout\n", e.flag);
-    return false;
-  }
-  errno = 0;
-  std::ofstream file(e.path, std::ios::out | std::ios::trunc);
-  if (file) {
-    writer->write(result, file);
-    file.close();
-  }
-  if (file) return true;
-  std::cerr << fmt::format("concurrent_copy: cannot write {} {}: {}\n", e.flag, e.path,
-                           errno != 0 ? sys::error_text(errno) : std::string("write failed"));
-  return false;
+// "generated files removed", or where -keep left them: every workspace (or -fs image) the run
+// kept, named by the runner as soon as it was made.
+std::string what_became_of_the_files(const BenchmarkResult& result) {
+  if (!result.config.keep) return "generated files removed";
+  const std::vector<std::string>& kept = result.kept_directories;
+  if (kept.empty())
+    return fmt::format("the generated files are kept (-keep) under {}", result.config.directory);
+  std::string text = "the generated files are kept (-keep) in " + kept.front();
+  for (std::size_t i = 1; i < kept.size(); ++i) text += ", " + kept[i];
+  return text;
 }
 
-}  // namespace
+// The console report as the run goes: each scenario's results as soon as it finishes (with
+// the header before the first), then the rest once the run is over; and the exports, rewritten
+// after every scenario so that a long sweep leaves its results even if it is killed. A part that
+// cannot be written is said once, and makes the run fail.
+class Results {
+ public:
+  explicit Results(const std::vector<Export>& exports)
+      : exports_(exports),
+        fd_(std::any_of(exports.begin(), exports.end(), [](const Export& e) { return e.path == "-"; })
+                ? STDERR_FILENO
+                : STDOUT_FILENO),
+        stream_(text_) {}
 
-int main(int argc, char** argv) {
-  start_signal_thread();
-  CommandLine command;
-  const ParseResult parsed = parse_command_line(std::vector<std::string>(argv + 1, argv + argc), command);
-  if (parsed.kind == ParseResult::Kind::exit_with_text) {
-    std::cout << parsed.text;
-    return exit_ok;
+  void scenario_done(const BenchmarkResult& so_far, std::size_t index) {
+    stream_.scenario_done(so_far, index);
+    flush_console();
+    for (const Export& e : exports_)
+      if (e.path != "-") (void)write_output(e.flag, e.format, e.path, so_far);
   }
-  if (parsed.kind == ParseResult::Kind::usage_error) return usage_error(parsed.text);
 
+  bool finish(const BenchmarkResult& result) {
+    stream_.finish(result);
+    flush_console();
+    for (const Export& e : exports_) {
+      if (std::string problem = write_output(e.flag, e.format, e.path, result); !problem.empty()) {
+        say(problem);
+        written_ = false;
+      }
+    }
+    return written_;
+  }
+
+ private:
+  void flush_console() {
+    const std::string text = text_.str();
+    text_.str({});
+    if (!written_ || text.empty()) return;
+    if (std::string problem = write_to_stream("the report", fd_, text); !problem.empty()) {
+      say(problem);
+      written_ = false;
+    }
+  }
+
+  const std::vector<Export>& exports_;
+  int fd_;
+  std::ostringstream text_;
+  report::ConsoleStream stream_;
+  bool written_ = true;
+};
+
+// Everything after the command line was accepted: checks, the run, the results. Exceptions
+// the library lets through reach main's handler.
+int run(CommandLine& command) {
   BenchmarkConfig& config = command.config;
-  if (const long rc = sys::check_writable_directory(config.directory); rc < 0)
-    return usage_error(fmt::format("-dir {}: {}", config.directory, sys::error_text(static_cast<int>(-rc))));
+  if (std::string problem = check_directory(command); !problem.empty()) return usage_error(problem);
   const std::vector<Export> exports = requested_exports(command);
   if (std::string problem = check_export_paths(exports); !problem.empty()) return usage_error(problem);
   (void)sys::raise_open_file_limit();
 
   std::vector<std::string> notes;
   if (Error e = resolve_modes(config.mode, config.engines, notes)) return failure(e.message());
-  config.cancel = &g_cancel;
+  for (std::string& note : unused_option_notes(command, config.engines))
+    notes.push_back(std::move(note));
+  BenchmarkHooks hooks;
+  hooks.cancel = &cancel_requested();
 
   ProgressLine progress(STDERR_FILENO, command.quiet);
-  if (progress.enabled()) config.progress = [&progress](const ProgressEvent& e) { progress.update(e); };
-  BenchmarkResult result = run_benchmark(config);
+  if (progress.enabled()) hooks.progress = [&](const ProgressEvent& e) { progress.update(e); };
+  Results results(exports);
+  hooks.scenario_done = [&](const BenchmarkResult& so_far, std::size_t index) {
+    progress.erase();
+    BenchmarkResult shown = so_far;
+    shown.notes.insert(shown.notes.begin(), notes.begin(), notes.end());
+    results.scenario_done(shown, index);
+  };
+  BenchmarkResult result = run_benchmark(config, hooks);
   progress.clear();
   result.notes.insert(result.notes.begin(), notes.begin(), notes.end());
 
-  // An export on stdout must stay parseable, so the console report moves to stderr.
-  const bool export_on_stdout =
-      std::any_of(exports.begin(), exports.end(), [](const Export& e) { return e.path == "-"; });
-  std::ostream& console = export_on_stdout ? std::cerr : std::cout;
-  make_writer("console")->write(result, console);
-  console.flush();
-  bool exported = true;
-  for (const Export& e : exports) exported = write_export(e, result) && exported;
-
+  const bool written = results.finish(result);
   if (result.cancelled) {
-    const int sig = g_signal.load();
-    std::cerr << fmt::format("concurrent_copy: interrupted by {}; {}\n", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-                             config.keep ? "the generated files are kept (-keep)" : "generated files removed");
-    return sig == SIGTERM ? exit_terminated : exit_interrupted;
+    say(fmt::format("interrupted by {}; {}", signal_name(caught_signal()),
+                    what_became_of_the_files(result)));
+    g_interruption_reported = true;
+    return exit_failed;  // main dies of the signal
   }
   if (Error e = result.first_error()) return failure(e.message());
-  return exported ? exit_ok : exit_failed;
+  return written ? exit_ok : exit_failed;
+}
+
+// `concurrent_copy copy ...` and `concurrent_copy help copy`.
+int copy_main(const std::vector<std::string>& args) {
+  CopyCommand command;
+  const CopyParse parsed = parse_copy_command(args, command);
+  if (parsed.kind == CopyParse::Kind::exit_with_text) {
+    if (std::string problem = write_to_stream("the help or version text", STDOUT_FILENO, parsed.text);
+        !problem.empty())
+      return failure(problem);
+    return exit_ok;
+  }
+  if (parsed.kind == CopyParse::Kind::usage_error) {
+    say(parsed.text + "\nTry 'concurrent_copy copy --help' for more information.");
+    return exit_usage;
+  }
+  (void)sys::raise_open_file_limit();
+  const int code = run_copy(command, cancel_requested());
+  if (caught_signal() != 0) g_interruption_reported = true;  // run_copy said what was kept
+  return code;
+}
+
+int parse_and_run(int argc, char** argv) {
+  const std::vector<std::string> all(argv + 1, argv + argc);
+  if (!all.empty() && all[0] == "copy") return copy_main({all.begin() + 1, all.end()});
+  if (all.size() == 2 && all[0] == "help" && all[1] == "copy") return copy_main({"--help"});
+  CommandLine command;
+  const ParseResult parsed =
+      parse_command_line(std::vector<std::string>(argv + 1, argv + argc), command);
+  if (parsed.kind == ParseResult::Kind::usage_error) return usage_error(parsed.text);
+  // Every outcome below writes to stdout, which a closed descriptor would lose.
+  if ((g_closed_streams & kStdoutWasClosed) != 0)
+    return failure("cannot write the report to stdout: " + sys::error_text(EBADF) +
+                   " (stdout is closed)");
+  if (parsed.kind == ParseResult::Kind::exit_with_text) {
+    if (std::string problem = write_to_stream("the help or version text", STDOUT_FILENO, parsed.text);
+        !problem.empty())
+      return failure(problem);
+    return exit_ok;
+  }
+  return run(command);
+}
+
+// What an exception that reached main says.
+std::string describe(const std::exception_ptr& thrown) {
+  try {
+    std::rethrow_exception(thrown);
+  } catch (const std::system_error& e) {
+    return fmt::format("stopped: the system refused a resource: {}", e.what());
+  } catch (const std::exception& e) {
+    return fmt::format("stopped by an unexpected error: {}", e.what());
+  } catch (...) {
+    return "stopped by an unexpected error";
+  }
+}
+
+// For std::bad_alloc a fixed text, written without allocating: there may be no memory left.
+constexpr std::string_view kOutOfMemory =
+    "concurrent_copy: stopped: the system refused memory (std::bad_alloc)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The menu takes its signals its own way (a signalfd in its event loop), so it is dispatched
+  // before the signal thread exists.
+  if (argc > 1 && std::string_view(argv[1]) == "menu")
+    return menu::run_menu(std::vector<std::string>(argv + 2, argv + argc));
+  g_closed_streams = sys::occupy_closed_standard_streams();
+  if (Error e = watch_signals()) return failure(e.message());
+  int code = exit_failed;
+  try {
+    code = parse_and_run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    (void)sys::write_all(STDERR_FILENO, kOutOfMemory);
+  } catch (...) {
+    try {
+      say(describe(std::current_exception()));
+    } catch (const std::bad_alloc&) {
+      (void)sys::write_all(STDERR_FILENO, kOutOfMemory);
+    }
+  }
+  if (const int sig = caught_signal(); sig != 0) {
+    if (!g_interruption_reported) say("interrupted by " + signal_name(sig));
+    die_of_signal(sig);
+  }
+  return code;
 }

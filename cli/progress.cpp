@@ -33,6 +33,8 @@ std::string activity(const ProgressState& s) {
   switch (s.phase) {
     case Phase::generating:
       return "generating files";
+    case Phase::describing:
+      return "reading the tree";
     case Phase::cleaning:
       return "removing files";
     case Phase::copying:
@@ -117,6 +119,14 @@ void ProgressLine::clear() {
 
 // Rewrites the line in place: carriage return, the text, then erase what an earlier, longer
 // line left to the right.
+void ProgressLine::erase() {
+  if (!enabled_) return;
+  std::lock_guard lock(mutex_);
+  if (drawn_) write_all(fd_, "\r\033[K");
+  drawn_ = false;
+  have_state_ = false;  // until the next event: nothing is redrawn over what is printed now
+}
+
 void ProgressLine::draw_locked() {
   if (!have_state_) return;
   const auto elapsed = std::chrono::steady_clock::now() - start_;

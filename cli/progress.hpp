@@ -50,6 +50,8 @@ class ProgressLine {
   void update(const ProgressEvent& event);
   /// Erases the line and stops redrawing it; call before printing anything else.
   void clear();
+  /// Erases the line until the next event redraws it: for output printed while the run goes.
+  void erase();
 
  private:
   void draw_locked();

@@ -6,9 +6,10 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   liburing-dev libuv1-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev
-  libgtest-dev libgmock-dev libseccomp-dev
-  librsvg2-bin rsync strace python3
+  libgtest-dev libgmock-dev libseccomp-dev libncurses-dev tmux
+  librsvg2-bin libxml2-utils rsync strace python3
   clang libclang-rt-14-dev
+  e2fsprogs xfsprogs btrfs-progs util-linux linux-source-6.1 xz-utils
 )
 
 missing=()

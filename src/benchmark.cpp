@@ -1,29 +1,52 @@
+// The benchmark runner: for each scenario it makes (or finds) the source tree, describes it,
+// and runs every engine over it in interleaved rounds, each run copying the whole tree from its
+// root into a fresh destination (the walk, the directories, the files, the links and the
+// metadata are all inside the timing), then comparing the copy with the source entry by entry.
 #include "ccopy/benchmark.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <new>
+#include <system_error>
 #include <thread>
 #include <utility>
 
-#include "ccopy/fileset.hpp"
+#include "ccopy/copy.hpp"
+#include "ccopy/fresh_fs.hpp"
 #include "ccopy/size.hpp"
-#include "ccopy/verify.hpp"
-#include "engines/blocking.hpp"
+#include "ccopy/tree.hpp"
+#include "ccopy/workspace.hpp"
+#include "copy/context.hpp"
 #include "preflight.hpp"
 #include "sys/sys.hpp"
 
 namespace ccopy {
 namespace {
 
+// Threads that generate and verify trees: the machine's CPUs, at most 4.
+unsigned helper_threads() {
+  return static_cast<unsigned>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+}
+
 // Watches the process's thread count while a copy runs, so that threads which live only
-// during the copy (a thread per file, io_uring's kernel workers) are counted.
+// during the copy (a thread per file, io_uring's kernel workers) are counted. Where the system
+// refuses the watcher its own thread, only the count after the copy is known.
 class ThreadSampler {
  public:
-  ThreadSampler() : peak_(sys::thread_count()), thread_([this] { watch(); }) {}
+  ThreadSampler() : peak_(sys::thread_count()) {
+    try {
+      thread_ = std::thread([this] { watch(); });
+    } catch (const std::system_error&) {
+      stopped_ = true;
+    }
+  }
   ThreadSampler(const ThreadSampler&) = delete;
   ThreadSampler& operator=(const ThreadSampler&) = delete;
   ~ThreadSampler() { (void)stop(); }
@@ -32,7 +55,7 @@ class ThreadSampler {
   long stop() {
     {
       std::lock_guard lock(mutex_);
-      if (stopped_) return peak_;
+      if (!thread_.joinable()) return peak_;
       stopped_ = true;
     }
     wake_.notify_one();
@@ -66,191 +89,397 @@ ResourceUsage difference(const sys::ProcessUsage& before, const sys::ProcessUsag
   return r;
 }
 
-bool is_cancelled(const BenchmarkConfig& config) {
-  return config.cancel != nullptr && config.cancel->load(std::memory_order_relaxed);
-}
-
 void add_note(std::vector<std::string>& notes, const std::string& note) {
   if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(note);
 }
 
-// Puts every run on the same footing: an empty destination, no writeback left over from
-// generation or from the engine before, and the source evicted when -cold was given.
-Error prepare_run(const BenchmarkConfig& config, const Workspace& workspace,
-                  const std::vector<CopyJob>& jobs) {
-  if (Error e = workspace.reset_destination()) return e;
-  if (const long rc = sys::sync_filesystem(workspace.root()); rc < 0)
-    return Error::from_errno(static_cast<int>(-rc), "syncfs " + workspace.root());
-  if (config.cold) {
-    for (const CopyJob& job : jobs) {
-      if (const long rc = sys::evict_from_cache(job.source); rc < 0)
-        return Error::from_errno(static_cast<int>(-rc), "evict " + job.source + " from the page cache");
-    }
+// The first failure of a copy, as one Error naming the entry and the reason.
+Error first_failure(const CopyResult& r) {
+  if (r.fatal) return r.fatal;
+  if (!r.errors.empty()) {
+    const CopyError& e = r.errors.front();
+    if (e.code != 0)
+      return Error::from_errno(e.code, fmt::format("copy {}: {}{}", e.path, e.operation,
+                                                   e.destination.empty() ? "" : " " + e.destination));
+    return Error::failure(fmt::format("copy {}: {}", e.path, e.reason()));
   }
+  if (r.failed > 0) return Error::failure(fmt::format("{} entries failed to copy", r.failed));
   return {};
 }
 
+// What each run of an engine produced.
 struct Measured {
-  CopyReport report;
+  CopyResult copy;
   RunSample sample;
 };
 
-Measured measure_copy(Engine& engine, const std::vector<CopyJob>& jobs, const EngineOptions& options) {
-  Measured m;
-  const bool rss_resettable = sys::reset_peak_rss() == 0;
-  const sys::ProcessUsage before = sys::process_usage();
-  ThreadSampler threads;
-  const std::int64_t start = engines::now_ns();
-  m.report = engine.copy(jobs, options);
-  const std::int64_t end = engines::now_ns();
-  const long peak_threads = std::max(threads.stop(), sys::thread_count());
-  m.sample.wall_ns = end - start;
-  m.sample.resources = difference(before, sys::process_usage());
-  m.sample.resources.peak_threads = peak_threads;
-  m.sample.resources.peak_rss_kib = rss_resettable ? std::max(0L, sys::peak_rss_kib()) : 0;
-  m.sample.file_latencies_ns.reserve(m.report.files.size());
-  for (const FileOutcome& file : m.report.files) m.sample.file_latencies_ns.push_back(file.latency_ns);
-  return m;
-}
-
 class Runner {
  public:
-  explicit Runner(const BenchmarkConfig& config) : config_(config) {
+  Runner(const BenchmarkConfig& config, const BenchmarkHooks& hooks)
+      : config_(config), hooks_(hooks) {
     result_.config = config;
     result_.context = describe_machine(config.directory, config.cold);
+    if (!config.destination_directory.empty())
+      result_.context.destination_filesystem = sys::filesystem_type(config.destination_directory);
+    add_warnings();
     steps_ = config.scenarios.size() * config.engines.size() * (config.runs + config.warmup);
+    copy_options_.overwrite = Overwrite::refuse;
+    copy_options_.record_latencies = true;
+    copy_options_.cancel = hooks.cancel;
   }
 
   BenchmarkResult run() {
+    try {
+      run_all();
+    } catch (const std::bad_alloc&) {
+      result_.setup_error = Error::from_errno(ENOMEM, "the benchmark");
+    } catch (const std::system_error& e) {
+      result_.setup_error = Error::from_errno(e.code().value(), "the benchmark");
+    }
+    return std::move(result_);
+  }
+
+ private:
+  bool cancelled() const {
+    return hooks_.cancel != nullptr && hooks_.cancel->load(std::memory_order_relaxed);
+  }
+
+  void run_all() {
     for (const EngineChoice& choice : config_.engines) {
       const EngineInfo* info = find_engine(choice.engine);
       if (info == nullptr) {
         result_.setup_error = Error::failure(fmt::format("unknown engine '{}'", choice.engine));
-        return std::move(result_);
+        return;
       }
       engines_.push_back(info->make());
       holders_.threads = holders_.threads || info->open_files == OpenFiles::per_thread;
       holders_.loops = holders_.loops || info->open_files != OpenFiles::per_thread;
       holders_.rings = holders_.rings || info->open_files == OpenFiles::rings_with_pipes;
     }
-    if (Error e = check_room()) {
-      result_.setup_error = std::move(e);
-      return std::move(result_);
-    }
     for (std::size_t k = 0; k < config_.scenarios.size() && !result_.cancelled; ++k) {
-      if (Error e = run_scenario(k)) {
-        if (e.code == ECANCELED) result_.cancelled = true;
-        else result_.setup_error = std::move(e);
-        break;
+      Error e = run_scenario(k);
+      if (e.cancelled() || cancelled()) {
+        result_.cancelled = true;
+      } else if (e) {
+        result_.setup_error = std::move(e);
       }
+      if (hooks_.scenario_done && !result_.scenarios.empty()) hooks_.scenario_done(result_, k);
+      if (result_.setup_error) break;
     }
-    add_warnings();
-    return std::move(result_);
   }
 
- private:
+  void kept(const std::string& path) {
+    if (config_.keep && !path.empty()) result_.kept_directories.push_back(path);
+  }
+
   void tell(ProgressEvent event) {
-    if (!config_.progress) return;
+    if (!hooks_.progress) return;
     event.scenario_count = config_.scenarios.size();
     event.steps = steps_;
     event.step = step_;
     event.runs = config_.runs;
     event.warmups = config_.warmup;
-    config_.progress(event);
+    hooks_.progress(event);
   }
 
-  Error run_scenario(std::size_t index) {
-    const Scenario& scenario = config_.scenarios[index];
-    Workspace workspace;
-    if (Error e = Workspace::create(config_.directory, workspace)) return e;
-    if (config_.keep) workspace.keep();
-    const std::vector<CopyJob> jobs = plan_jobs(workspace, scenario.files, scenario.size);
-    if (Error e = bound_options(jobs.size())) return e;
+  // Makes the scenario's source: generated into the workspace, or the user's own directory.
+  Error prepare_source(std::size_t index, Scenario& scenario, const Workspace& workspace,
+                       std::string& source) {
+    if (scenario.kind == Scenario::Kind::source) {
+      source = scenario.source;
+      return {};
+    }
+    const TreeRecipe recipe = recipe_of(index, scenario);
+    Manifest manifest;
+    if (Error e = plan_tree(recipe, manifest)) return e;
+    if (!scenario.fs) {
+      if (Error e = check_room(scenario, &manifest)) return e;
+    }
     tell({ProgressEvent::Phase::generating, index, 0, &scenario, nullptr});
-    if (Error e = generate_sources(jobs, config_.seed + index, config_.cancel)) return e;
-
-    ScenarioResult& out = result_.scenarios.emplace_back();
-    out.scenario = scenario;
-    for (std::size_t e = 0; e < engines_.size(); ++e) {
-      EngineResult& r = out.engines.emplace_back();
-      r.choice = config_.engines[e];
-      r.description = engines_[e]->describe(options_, jobs.size());
-      r.verified = config_.verify;
-    }
-    const unsigned rounds = config_.warmup + config_.runs;
-    for (unsigned round = 0; round < rounds; ++round) {
-      for (std::size_t e = 0; e < engines_.size(); ++e) {
-        if (is_cancelled(config_)) return Error::from_errno(ECANCELED, "benchmark");
-        if (Error err = run_once(workspace, jobs, index, round, e, out.engines[e])) return err;
-        ++step_;
-      }
-    }
-    if (config_.keep) out.kept_directory = workspace.root();
-    tell({ProgressEvent::Phase::cleaning, index, 0, &scenario, nullptr});
-    if (Error e = workspace.remove()) add_note(result_.notes, e.message());
+    if (Error e = workspace.make("src")) return e;
+    const long fd = sys::open_directory_at(workspace.fd(), "src", O_NOFOLLOW);
+    if (fd < 0) return Error::from_errno(static_cast<int>(-fd), "open " + workspace.path("src"));
+    const sys::unique_fd root(static_cast<int>(fd));
+    if (Error e = write_tree(manifest, root.get(), recipe.seed, helper_threads(), hooks_.cancel))
+      return e;
+    source = workspace.path("src");
     return {};
   }
 
-  // Refuses, before anything is written, a run that the file system of the directory cannot
-  // hold.
-  Error check_room() const {
-    sys::FilesystemSpace space;
-    if (const long rc = sys::filesystem_space(config_.directory, space); rc < 0)
+  // Refuses, before anything is written, a scenario its file systems cannot hold: the sources
+  // (when they are generated) and one copy.
+  Error check_room(const Scenario& scenario, const Manifest* manifest) const {
+    const std::string& dst_dir = destination_parent();
+    sys::FilesystemSpace src_space, dst_space;
+    if (const long rc = sys::filesystem_space(config_.directory, src_space); rc < 0)
       return Error::from_errno(static_cast<int>(-rc), "statvfs " + config_.directory);
-    const SpaceNeeded needed = space_needed(config_.scenarios, config_.keep,
-                                            static_cast<std::uint64_t>(space.block_size));
-    return check_space(config_.directory, needed, space);
+    if (const long rc = sys::filesystem_space(dst_dir, dst_space); rc < 0)
+      return Error::from_errno(static_cast<int>(-rc), "statvfs " + dst_dir);
+    const bool same = dst_dir == config_.directory;
+    SpaceNeeded sources, copy;
+    if (manifest != nullptr) {
+      const Footprint f = footprint(*manifest, static_cast<std::uint64_t>(src_space.block_size));
+      sources = {f.bytes, f.inodes};
+      const Footprint g = footprint(*manifest, static_cast<std::uint64_t>(dst_space.block_size));
+      copy = {g.bytes, g.inodes};
+    } else {
+      const auto block = static_cast<std::uint64_t>(dst_space.block_size);
+      const TreeSummary& t = scenario.tree;
+      copy.bytes = t.allocated + (t.directories + t.symlinks + t.files) * block;
+      copy.inodes = t.files + t.directories + t.symlinks + t.specials;
+    }
+    if (same) {
+      const SpaceNeeded both{sources.bytes + copy.bytes, sources.inodes + copy.inodes};
+      return check_space(config_.directory, both, src_space);
+    }
+    if (Error e = check_space(config_.directory, sources, src_space)) return e;
+    return check_space(dst_dir, copy, dst_space);
+  }
+
+  const std::string& destination_parent() const {
+    return config_.destination_directory.empty() ? config_.directory
+                                                 : config_.destination_directory;
+  }
+
+  Error describe(std::size_t index, Scenario& scenario, const std::string& source) {
+    tell({ProgressEvent::Phase::describing, index, 0, &scenario, nullptr});
+    const long fd = sys::open_directory_at(AT_FDCWD, source.c_str(), 0);
+    if (fd < 0) return Error::from_errno(static_cast<int>(-fd), "open " + source);
+    const sys::unique_fd root(static_cast<int>(fd));
+    scenario.tree = TreeSummary{};
+    if (Error e = describe_tree(root.get(), scenario.tree, hooks_.cancel)) return e;
+    scenario.described = true;
+    return {};
+  }
+
+  // With -fs: a fresh file system, sized for the scenario's sources and one copy, mounted in a
+  // workspace of its own under -dir; the scenario's workspace is made inside it.
+  Error prepare_filesystem(std::size_t index, Scenario& scenario, Workspace& top,
+                           FreshFilesystem& fs, std::string& parent) {
+    const FsKind kind = *scenario.fs;
+    if (Error e = check_fresh_fs(kind)) return e;
+    if (Error e = enter_private_mount_namespace()) return e;
+    std::uint64_t bytes = 0, inodes = 0;
+    if (scenario.kind == Scenario::Kind::source) {
+      if (Error e = describe(index, scenario, scenario.source)) return e;
+      bytes = scenario.tree.allocated + scenario.tree.entries() * 4096;
+      inodes = scenario.tree.entries();
+    } else {
+      Manifest manifest;
+      if (Error e = plan_tree(recipe_of(index, scenario), manifest)) return e;
+      const Footprint f = footprint(manifest, 4096);
+      bytes = f.bytes;
+      inodes = f.inodes;
+    }
+    if (Error e = Workspace::create(config_.directory, top)) return e;
+    if (config_.keep) top.keep();
+    if (Error e = top.make("fs")) return e;
+    tell({ProgressEvent::Phase::generating, index, 0, &scenario, nullptr});
+    if (Error e = FreshFilesystem::create(kind, config_.fs_image_directory, 2 * bytes, 2 * inodes,
+                                          top.path("fs"), config_.keep, fs))
+      return e;
+    kept(fs.image());
+    parent = fs.mount_point();
+    return {};
+  }
+
+  TreeRecipe recipe_of(std::size_t index, const Scenario& scenario) const {
+    TreeRecipe recipe;
+    recipe.shape = scenario.kind == Scenario::Kind::flat ? Shape::flat : scenario.shape;
+    recipe.scale = scenario.scale;
+    recipe.files = scenario.files;
+    recipe.file_size = scenario.size;
+    recipe.seed = config_.seed + index;
+    return recipe;
+  }
+
+  // A -src tree on a fresh file system: copied onto it first, untimed, with what can be read.
+  Error copy_source_onto(const Scenario& scenario, const Workspace& workspace, std::string& source) {
+    const EngineInfo* threads = find_engine("threads");
+    const std::unique_ptr<Engine> engine = threads->make();
+    CopyOptions options;
+    options.skip = scenario.tree.unreadable;
+    options.cancel = hooks_.cancel;
+    CopyObserver quiet;
+    const CopyResult r =
+        copy_tree({{scenario.source, workspace.path("src")}}, *engine, EngineOptions{}, options, quiet);
+    if (r.cancelled) return Error::cancelled("copying the source onto the fresh file system");
+    if (Error e = first_failure(r)) return Error::failure("copy -src onto the fresh file system: " + e.message());
+    source = workspace.path("src");
+    return {};
+  }
+
+  Error run_scenario(std::size_t index) {
+    Scenario scenario = config_.scenarios[index];
+    Workspace top;
+    FreshFilesystem fs;
+    std::string parent = config_.directory;
+    if (scenario.fs) {
+      if (Error e = prepare_filesystem(index, scenario, top, fs, parent)) return e;
+    }
+    fs_ = scenario.fs ? &fs : nullptr;
+    Workspace workspace, destinations;
+    if (Error e = Workspace::create(parent, workspace)) return e;
+    if (!config_.destination_directory.empty()) {
+      if (Error e = Workspace::create(config_.destination_directory, destinations)) return e;
+    }
+    if (config_.keep) {
+      workspace.keep();
+      destinations.keep();
+      if (!scenario.fs) {
+        kept(workspace.root());
+        kept(destinations.root());
+      }
+    }
+    std::string source;
+    if (scenario.fs && scenario.kind == Scenario::Kind::source) {
+      if (Error e = copy_source_onto(scenario, workspace, source)) return e;
+    } else if (Error e = prepare_source(index, scenario, workspace, source)) {
+      return e;
+    }
+    if (Error e = describe(index, scenario, source)) return e;
+    if (scenario.kind == Scenario::Kind::source && !scenario.fs) {
+      if (Error e = check_room(scenario, nullptr)) return e;
+    }
+    Workspace& into = destinations.valid() ? destinations : workspace;
+    if (Error e = bound_options(scenario.file_count())) return e;
+
+    ScenarioResult& out = result_.scenarios.emplace_back();
+    out.scenario = scenario;
+    if (scenario.fs) out.filesystem = fs.description();
+    copy_options_.skip = scenario.tree.unreadable;
+    if (!scenario.tree.unreadable.empty())
+      add_note(result_.notes,
+               fmt::format("{}: {} entr{} cannot be read and {} left out of the copies and their "
+                           "verification: {}",
+                           scenario.name(), scenario.tree.unreadable.size(),
+                           scenario.tree.unreadable.size() == 1 ? "y" : "ies",
+                           scenario.tree.unreadable.size() == 1 ? "is" : "are",
+                           fmt::join(scenario.tree.unreadable.begin(),
+                                     scenario.tree.unreadable.begin() +
+                                         static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+                                             5, scenario.tree.unreadable.size())),
+                                     ", ")));
+    for (std::size_t e = 0; e < engines_.size(); ++e) {
+      EngineResult& r = out.engines.emplace_back();
+      r.choice = config_.engines[e];
+      r.description = engines_[e]->describe(options_, scenario.file_count());
+    }
+    // Whether every run of each engine so far copied the whole tree and verified.
+    std::vector<std::uint8_t> clean(engines_.size(), 1);
+    const unsigned rounds = config_.warmup + config_.runs;
+    for (unsigned round = 0; round < rounds; ++round) {
+      for (std::size_t e = 0; e < engines_.size(); ++e) {
+        if (cancelled()) return Error::cancelled("the benchmark");
+        bool ok = clean[e] != 0;
+        Error err = run_once(into, source, index, round, e, out.engines[e], ok);
+        clean[e] = ok ? 1 : 0;
+        if (err) return err;
+        ++step_;
+      }
+      out.rounds_done = round + 1;
+    }
+    for (std::size_t e = 0; e < engines_.size(); ++e)
+      out.engines[e].verified = clean[e] != 0 && config_.verify && !out.engines[e].error;
+    if (config_.keep) out.kept_directory = scenario.fs ? fs.image() : workspace.root();
+    tell({ProgressEvent::Phase::cleaning, index, 0, &scenario, nullptr});
+    if (Error e = workspace.remove()) add_note(result_.notes, e.message());
+    if (Error e = destinations.remove()) add_note(result_.notes, e.message());
+    if (Error e = fs.destroy()) add_note(result_.notes, e.message());
+    fs_ = nullptr;
+    return {};
   }
 
   // Sets the options every engine runs this scenario with: the configured ones, with the
   // files open at once bounded by the descriptor limit.
-  // The engines also watch the benchmark's cancel flag, so that an interrupted copy stops at
-  // its next chunk instead of running to the end.
-  Error bound_options(std::size_t files) {
+  Error bound_options(std::uint64_t files) {
     options_ = config_.options;
-    if (options_.cancel == nullptr) options_.cancel = config_.cancel;
     const long limit = sys::open_file_limit();
     const long open_now = sys::open_descriptor_count();
     if (limit < 0 || open_now < 0) return {};
-    DescriptorBound bound = bound_by_descriptors(options_, files, limit, open_now, holders_);
+    DescriptorBound bound = bound_by_descriptors(options_, static_cast<std::size_t>(files), limit,
+                                                 open_now, holders_);
     if (bound.error) return bound.error;
     if (!bound.note.empty()) add_note(result_.notes, bound.note);
     options_ = bound.options;
     return {};
   }
 
+  // Puts every run on the same footing: no destination, no writeback left over from
+  // generation or from the engine before, and the source evicted when -cold was given.
+  Error prepare_run(Workspace& into, const std::string& source) {
+    if (Error e = into.clear("dst")) return e;
+    if (const long rc = sys::sync_filesystem(into.root()); rc < 0)
+      return Error::from_errno(static_cast<int>(-rc), "syncfs " + into.root());
+    if (config_.cold && fs_ != nullptr) {
+      // Unmounted and mounted again: neither data nor inodes nor dentries stay cached. A
+      // tmpfs keeps nothing anywhere else, so there is nothing to drop (a warning says so).
+      if (fs_->kind() == FsKind::tmpfs) return {};
+      into.close();
+      if (Error e = fs_->remount()) return e;
+      return into.reopen();
+    }
+    if (config_.cold) {
+      if (const long rc = sys::sync_filesystem(source); rc < 0)
+        return Error::from_errno(static_cast<int>(-rc), "syncfs " + source);
+      const long fd = sys::open_directory_at(AT_FDCWD, source.c_str(), 0);
+      if (fd < 0) return Error::from_errno(static_cast<int>(-fd), "open " + source);
+      const sys::unique_fd root(static_cast<int>(fd));
+      if (Error e = evict_tree(root.get())) return e;
+    }
+    return {};
+  }
+
+  Measured measure_copy(Engine& engine, const std::string& source, const std::string& destination) {
+    Measured m;
+    CopyObserver quiet;
+    const long baseline = std::max(0L, sys::resident_kib());
+    const bool rss_resettable = sys::reset_peak_rss() == 0;
+    const sys::ProcessUsage before = sys::process_usage();
+    ThreadSampler threads;
+    const std::int64_t start = copy::now_ns();
+    m.copy = copy_tree({{source, destination}}, engine, options_, copy_options_, quiet);
+    const std::int64_t end = copy::now_ns();
+    const long peak_threads = std::max(threads.stop(), sys::thread_count());
+    m.sample.wall_ns = end - start;
+    m.sample.resources = difference(before, sys::process_usage());
+    m.sample.resources.peak_threads = peak_threads;
+    m.sample.resources.peak_rss_kib =
+        rss_resettable ? std::max(0L, sys::peak_rss_kib() - baseline) : 0;
+    m.sample.file_latencies_ns = std::move(m.copy.latencies_ns);
+    return m;
+  }
+
   // One run of one engine. Returns an error only for what stops the whole benchmark.
-  Error run_once(const Workspace& workspace, const std::vector<CopyJob>& jobs, std::size_t index,
-                 unsigned round, std::size_t e, EngineResult& r) {
+  Error run_once(Workspace& into, const std::string& source, std::size_t index,
+                 unsigned round, std::size_t e, EngineResult& r, bool& clean) {
     const bool warmup = round < config_.warmup;
     if (r.error) return {};  // an engine that failed once is not run again
-    if (Error err = prepare_run(config_, workspace, jobs)) return err;
-    ProgressEvent event{ProgressEvent::Phase::copying, index, 0, &config_.scenarios[index],
+    if (Error err = prepare_run(into, source)) return err;
+    ProgressEvent event{ProgressEvent::Phase::copying, index, 0, &result_.scenarios.back().scenario,
                         &config_.engines[e]};
     event.run = warmup ? 0 : round - config_.warmup + 1;
     event.warmup = warmup ? round + 1 : 0;
     tell(event);
-    Measured m = measure_copy(*engines_[e], jobs, options_);
-    for (const std::string& note : m.report.notes) add_note(r.notes, note);
-    if (m.report.cancelled) return Error::from_errno(ECANCELED, "benchmark");
-    if (Error err = m.report.first_error()) {
-      const std::size_t failed = m.report.failed_count();
-      r.error = std::move(err);
-      if (failed > 1) add_note(r.notes, fmt::format("{} of {} files failed to copy", failed, jobs.size()));
-      r.verified = false;
+    const std::string destination = into.path("dst");
+    Measured m = measure_copy(*engines_[e], source, destination);
+    for (const std::string& note : m.copy.notes) add_note(r.notes, note);
+    if (m.copy.cancelled || cancelled()) return Error::cancelled("the benchmark");
+    r.reflinked = m.copy.copied.reflinked;
+    if (!m.copy.ok()) {
+      r.error = first_failure(m.copy);
+      clean = false;
+      if (m.copy.failed > 1)
+        add_note(r.notes, fmt::format("{} entries failed to copy", m.copy.failed));
       return {};
     }
     if (config_.verify) {
       event.phase = ProgressEvent::Phase::verifying;
       tell(event);
-      const VerifyReport verdict = verify_copies(jobs);
-      if (!verdict.ok()) {
-        r.error = verdict.first_error();
-        r.verified = false;
-        if (verdict.failed > 1)
-          add_note(r.notes, fmt::format("{} of {} files differ from their source", verdict.failed, jobs.size()));
-        return {};
-      }
+      if (Error err = verify(source, destination, r, clean)) return err;
+      if (r.error) return {};
+    } else {
+      clean = false;
     }
     m.sample.round = round;
     m.sample.sequence = sequence_++;
@@ -259,6 +488,41 @@ class Runner {
     return {};
   }
 
+  Error verify(const std::string& source, const std::string& destination, EngineResult& r,
+               bool& clean) {
+    const long src = sys::open_directory_at(AT_FDCWD, source.c_str(), 0);
+    if (src < 0) return Error::from_errno(static_cast<int>(-src), "verify: open " + source);
+    const sys::unique_fd src_fd(static_cast<int>(src));
+    const long dst = sys::open_directory_at(AT_FDCWD, destination.c_str(), 0);
+    if (dst < 0) {
+      r.error = Error::from_errno(static_cast<int>(-dst), "verify: open " + destination);
+      clean = false;
+      return {};
+    }
+    const sys::unique_fd dst_fd(static_cast<int>(dst));
+    VerifyOptions options;
+    options.skip = copy_options_.skip;
+    options.threads = helper_threads();
+    VerifyResult verdict;
+    Error e = verify_tree(src_fd.get(), dst_fd.get(), options, verdict, hooks_.cancel);
+    if (e.cancelled()) return e;
+    if (e) {
+      r.error = std::move(e);
+      clean = false;
+      return {};
+    }
+    if (!verdict.ok()) {
+      r.error = Error::failure("the copy differs from the source: " + verdict.first);
+      clean = false;
+      if (verdict.differences > 1)
+        add_note(r.notes, fmt::format("{} entries differ from their source", verdict.differences));
+    }
+    return {};
+  }
+
+  // Reasons to distrust the numbers, known before the first run, so that a front end printing
+  // each scenario as it finishes shows them first. How each scenario's ranking stands is said
+  // beside its results (ranking_warning()).
   void add_warnings() {
     if (std::string_view(result_.context.build_type) != "Release" &&
         std::string_view(result_.context.build_type) != "RelWithDebInfo")
@@ -268,16 +532,25 @@ class Runner {
       result_.warnings.push_back(fmt::format(
           "only {} timed run{} per engine: too few to tell a difference from noise", config_.runs,
           config_.runs == 1 ? "" : "s"));
-    for (const ScenarioResult& s : result_.scenarios)
-      for (std::string& warning : overlap_warnings(s)) result_.warnings.push_back(std::move(warning));
+    bool fresh = false;
+    for (const Scenario& s : config_.scenarios) fresh = fresh || s.fs.has_value();
+    const std::string& fs = result_.context.filesystem;
+    if (config_.cold && !fresh && (fs == "tmpfs" || fs == "ramfs"))
+      result_.warnings.push_back(fmt::format(
+          "-cold on {}: its files live in the page cache, there is nothing to evict: every run "
+          "is warm",
+          fs));
   }
 
   const BenchmarkConfig& config_;
+  const BenchmarkHooks& hooks_;
   BenchmarkResult result_;
   std::vector<std::unique_ptr<Engine>> engines_;
   // The kinds of engine in the run, for the descriptor bound.
   DescriptorHolders holders_{.threads = false, .loops = false, .rings = false};
   EngineOptions options_;  // the current scenario's, bounded by the descriptor limit
+  CopyOptions copy_options_;
+  FreshFilesystem* fs_ = nullptr;  // the current scenario's, with -fs
   std::size_t steps_ = 0;
   std::size_t step_ = 0;
   std::int64_t sequence_ = 0;
@@ -285,7 +558,43 @@ class Runner {
 
 }  // namespace
 
-std::string Scenario::name() const { return fmt::format("{}x{}", files, short_size(size)); }
+// "linux", "linux on xfs": a scenario on a fresh file system says which.
+std::string Scenario::on(std::string base) const {
+  if (!fs) return base;
+  return fmt::format("{} on {}", base, fs_kind_name(*fs));
+}
+
+std::string Scenario::name() const {
+  switch (kind) {
+    case Kind::flat:
+      return on(fmt::format("{}x{}", files, short_size(size)));
+    case Kind::shape: {
+      const ShapeInfo* info = nullptr;
+      for (const ShapeInfo& s : shapes())
+        if (s.shape == shape) info = &s;
+      const std::string base = info != nullptr ? std::string(info->name) : "tree";
+      return on(scale == 1.0 ? base : fmt::format("{}@{:g}", base, scale));
+    }
+    case Kind::source:
+      break;
+  }
+  return on(source);
+}
+
+std::uint64_t Scenario::total_bytes() const {
+  if (described) return tree.bytes;
+  return kind == Kind::flat ? files * size : 0;
+}
+
+std::uint64_t Scenario::file_count() const {
+  if (described) return tree.files;
+  return kind == Kind::flat ? files : 0;
+}
+
+std::uint64_t Scenario::entry_count() const {
+  if (described) return tree.entries();
+  return kind == Kind::flat ? files + 1 : 0;
+}
 
 Summary EngineResult::wall_seconds() const {
   std::vector<double> values;
@@ -344,6 +653,8 @@ std::vector<std::string> overlap_warnings(const ScenarioResult& s) {
   return warnings;
 }
 
-BenchmarkResult run_benchmark(const BenchmarkConfig& config) { return Runner(config).run(); }
+BenchmarkResult run_benchmark(const BenchmarkConfig& config, const BenchmarkHooks& hooks) {
+  return Runner(config, hooks).run();
+}
 
 }  // namespace ccopy

@@ -54,6 +54,8 @@ RunContext describe_machine(const std::string& directory, bool cold_cache) {
   if (::uname(&names) == 0) c.kernel = std::string(names.sysname) + " " + names.release;
   c.cpu_model = cpu_model();
   c.cpus = std::thread::hardware_concurrency();
+  const long usable = sys::usable_cpu_count();
+  c.usable_cpus = usable > 0 ? static_cast<unsigned>(usable) : c.cpus;
   c.memory_bytes = memory_bytes();
   c.directory = directory;
   c.filesystem = sys::filesystem_type(directory);

@@ -16,6 +16,28 @@ std::uint64_t round_up(std::uint64_t bytes, std::uint64_t block) {
   return block == 0 ? bytes : (bytes + block - 1) / block * block;
 }
 
+// "2.0 MiB", or "2.0 MiB (2101248 bytes)" when `other`, the figure it is compared with, rounds
+// to the same text: "needs 2.0 MiB, 2.0 MiB free" would hide why the run was refused.
+std::string readable_bytes(std::uint64_t bytes, std::uint64_t other) {
+  const std::string text = format_bytes(bytes);
+  if (bytes < 1024 || text != format_bytes(other)) return text;
+  return fmt::format("{} ({} bytes)", text, bytes);
+}
+
+// The fewest spare descriptors a run can copy with: one file at a time on a thread (its source
+// and destination), and one file in flight in each event loop, with its pipe when the loop may
+// splice.
+std::size_t minimum_spare(const EngineOptions& requested, std::size_t files,
+                          DescriptorHolders holders) {
+  std::size_t minimum = holders.threads ? 2 : 0;
+  if (holders.loops) {
+    const bool pipes = holders.rings && requested.kernel_copy != KernelCopy::off;
+    const std::size_t loops = holders.rings ? std::max(1u, requested.loops) : 1;
+    minimum = std::max(minimum, 2 * std::min(files, loops) + (pipes ? 2 * loops : 0));
+  }
+  return std::max<std::size_t>(minimum, 2);
+}
+
 }  // namespace
 
 SpaceNeeded space_needed(std::span<const Scenario> scenarios, bool keep, std::uint64_t block_size) {
@@ -35,12 +57,16 @@ SpaceNeeded space_needed(std::span<const Scenario> scenarios, bool keep, std::ui
 
 Error check_space(const std::string& directory, const SpaceNeeded& needed,
                   const sys::FilesystemSpace& space) {
-  const auto free_bytes = static_cast<std::uint64_t>(std::max(0LL, space.available_bytes));
-  if (needed.bytes > free_bytes)
-    return Error::failure(
-        fmt::format("not enough space in {}: the run needs {} (the source files, one copy "
-                    "and their metadata), {} free",
-                    directory, format_bytes(needed.bytes), format_bytes(free_bytes)));
+  // A file system with no size (ramfs) grows until memory runs out: nothing to check here.
+  if (space.available_bytes >= 0) {
+    const auto free_bytes = static_cast<std::uint64_t>(space.available_bytes);
+    if (needed.bytes > free_bytes)
+      return Error::failure(
+          fmt::format("not enough space in {}: the run needs {} (the source files, one copy "
+                      "and their metadata), {} free",
+                      directory, readable_bytes(needed.bytes, free_bytes),
+                      readable_bytes(free_bytes, needed.bytes)));
+  }
   if (space.available_inodes >= 0 &&
       needed.inodes > static_cast<std::uint64_t>(space.available_inodes))
     return Error::failure(
@@ -55,15 +81,17 @@ DescriptorBound bound_by_descriptors(const EngineOptions& requested, std::size_t
   DescriptorBound bound;
   bound.options = requested;
   const long spare = limit - std::max(0L, open_now) - kReservedDescriptors;
-  const std::size_t at_once = spare >= 2 ? static_cast<std::size_t>(spare / 2) : 0;
-  if (at_once == 0) {
+  const std::size_t minimum = minimum_spare(requested, files, holders);
+  if (spare < static_cast<long>(minimum)) {
+    const long enough = std::max(0L, open_now) + kReservedDescriptors + static_cast<long>(minimum);
     bound.error = Error::failure(
-        fmt::format("the open-file limit ({}) leaves no room to copy: {} descriptors are "
-                    "open and {} are kept for the benchmark itself; raise it with "
-                    "'ulimit -n'",
-                    limit, open_now, kReservedDescriptors));
+        fmt::format("the open-file limit ({}) leaves no room to copy: {} descriptors are open, "
+                    "{} are kept for the benchmark itself and copying needs {} more; raise it "
+                    "to at least {} with 'ulimit -n {}'",
+                    limit, open_now, kReservedDescriptors, minimum, enough, enough));
     return bound;
   }
+  const auto at_once = static_cast<std::size_t>(spare / 2);
   std::vector<std::string> changes;
   // The threads the thread engines would run at once (a thread per file is bounded by its
   // buffer budget).

@@ -27,7 +27,9 @@ struct SpaceNeeded {
                                        std::uint64_t block_size);
 
 /// An error naming `directory`, what is needed and what is free, when `space` cannot hold
-/// `needed`; an empty Error otherwise.
+/// `needed`; an empty Error otherwise. Sizes are rounded as format_bytes() rounds them, with the
+/// exact bytes beside both when the two would read the same. A file system without a size
+/// (`available_bytes` -1: ramfs) is not refused for its bytes.
 [[nodiscard]] Error check_space(const std::string& directory, const SpaceNeeded& needed,
                                 const sys::FilesystemSpace& space);
 
@@ -47,7 +49,9 @@ struct DescriptorHolders {
 struct DescriptorBound {
   EngineOptions options;  ///< `requested`, with workers and in-flight files bounded
   std::string note;       ///< what was bounded and why, for the output; empty when nothing was
-  Error error;            ///< set when not even one file can be copied at a time
+  /// Set when not even one file can be copied at a time (one per thread, or one in flight per
+  /// event loop with its pipe); it says what limit would let the run start.
+  Error error;
 };
 
 /// Bounds the files open at once (two descriptors each: source and destination) so that a run

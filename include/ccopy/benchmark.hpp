@@ -6,23 +6,54 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <string>
 #include <vector>
 
 #include "ccopy/engine.hpp"
 #include "ccopy/error.hpp"
+#include "ccopy/fresh_fs.hpp"
 #include "ccopy/stats.hpp"
+#include "ccopy/tree.hpp"
 
 namespace ccopy {
 
-/// A set of files to copy: `files` files of `size` bytes each.
+/// What one scenario copies: the original's N files of one size (`flat`), a generated tree of
+/// a realistic shape (`-tree`), or the user's own directory (`-src`). Once the runner has
+/// generated or found it, `tree` describes what is really there.
 struct Scenario {
-  std::size_t files = 50;
-  std::uint64_t size = 1024 * 1024;
-  /// "50x1M": the name `-scenarios` accepts.
+  enum class Kind : std::uint8_t { flat, shape, source };
+  Scenario() = default;
+  /// A flat scenario: `file_count` files of `file_size` bytes.
+  Scenario(std::size_t file_count, std::uint64_t file_size) : files(file_count), size(file_size) {}
+
+  std::size_t files = 50;           ///< flat
+  std::uint64_t size = 1024 * 1024; ///< flat: bytes per file
+  Kind kind = Kind::flat;
+  Shape shape = Shape::flat;        ///< shape
+  double scale = 1.0;               ///< shape: -tree-scale
+  std::string source;               ///< source: the directory, as an absolute path
+  /// A fresh file system made for this scenario (-fs): the sources are made (or a -src tree
+  /// copied, untimed) on it, and the timed copies stay inside it. None: run in -dir as it is.
+  std::optional<FsKind> fs;
+  /// Filled by the runner before the first copy; `described` says whether it was.
+  TreeSummary tree;
+  bool described = false;
+
+  /// "50x1M" (the name -scenarios accepts), "linux", "linux@0.01", or the source directory.
   [[nodiscard]] std::string name() const;
-  [[nodiscard]] std::uint64_t total_bytes() const { return files * size; }
+  /// Bytes of file data: the description's once there is one, else what a flat one will hold.
+  [[nodiscard]] std::uint64_t total_bytes() const;
+  /// Regular files, likewise.
+  [[nodiscard]] std::uint64_t file_count() const;
+  /// Entries of every kind (files, directories, links...), likewise; a flat scenario's root
+  /// directory counts.
+  [[nodiscard]] std::uint64_t entry_count() const;
+  [[nodiscard]] bool is_flat() const { return kind == Kind::flat; }
+
+ private:
+  [[nodiscard]] std::string on(std::string base) const;
 };
 
 /// One engine to run, under the name the user asked for it by.
@@ -58,9 +89,12 @@ struct EngineResult {
   std::string description;      ///< "io_uring event loop, 16 files in flight"
   std::vector<RunSample> runs;  ///< timed runs only, in order
   unsigned warmups = 0;         ///< untimed runs done before them
-  bool verified = false;        ///< every run, warm-ups too, verified byte for byte
+  /// Every run it was meant to do (warm-ups too) copied the whole tree and was compared with its
+  /// source; false when any run failed, differed, was not verified, or did not happen.
+  bool verified = false;
   Error error;                  ///< the first copy or verification failure
   std::vector<std::string> notes;
+  std::uint64_t reflinked = 0;  ///< files the last run cloned (FICLONE) instead of copying
 
   [[nodiscard]] Summary wall_seconds() const;
   /// Per-file latency in seconds, pooled over every timed run.
@@ -71,20 +105,27 @@ struct EngineResult {
 
 /// Everything measured for one scenario.
 struct ScenarioResult {
-  Scenario scenario;
+  Scenario scenario;  ///< with its description
   std::vector<EngineResult> engines;
   std::string kept_directory;  ///< where the files are when -keep was given
+  unsigned rounds_done = 0;    ///< interleaved rounds completed (warm-ups included)
+  /// With -fs: the file system made for it, its size and how it was made.
+  std::string filesystem;
 };
 
 /// The conditions the numbers were measured under (google/benchmark's context block).
 struct RunContext {
   std::string version, git_commit, build_type, compiler;
   std::string kernel, cpu_model;
-  unsigned cpus = 0;
+  unsigned cpus = 0;         ///< the machine's hardware threads (std::thread::hardware_concurrency)
+  unsigned usable_cpus = 0;  ///< those this process may run on (sched_getaffinity): fewer under
+                             ///< taskset or a cpuset; equal to `cpus` when it cannot be known
   std::uint64_t memory_bytes = 0;
   std::string directory, filesystem;
   std::string date;  ///< ISO 8601, UTC
   bool cold_cache = false;
+  /// -dst-dir's file system type, when the copies go there.
+  std::string destination_filesystem;
 };
 
 /// What to run.
@@ -100,22 +141,38 @@ struct BenchmarkConfig {
   bool keep = false;
   bool verify = true;
   std::uint64_t seed = 0x5eed;
-  const std::atomic<bool>* cancel = nullptr;
-
-  /// Told before each step, so that a front end can show progress. Called on the runner's
-  /// thread; must not throw.
-  std::function<void(const struct ProgressEvent&)> progress;
+  /// Where the destinations go when not beside the sources in `directory` (-dst-dir): another
+  /// directory or file system, so that a copy across file systems can be measured.
+  std::string destination_directory;
+  /// Where -fs makes its images (-fs-image): /dev/shm by default, a real disk to measure one.
+  std::string fs_image_directory = "/dev/shm";
 };
 
 /// A step of the benchmark, for progress displays.
 struct ProgressEvent {
-  enum class Phase { generating, copying, verifying, cleaning } phase = Phase::generating;
+  enum class Phase { generating, describing, copying, verifying, cleaning } phase = Phase::generating;
   std::size_t scenario_index = 0, scenario_count = 0;
   const Scenario* scenario = nullptr;
   const EngineChoice* engine = nullptr;
   unsigned run = 0, runs = 0;  ///< 1-based timed run, or 0 during warm-up
   unsigned warmup = 0, warmups = 0;
   std::size_t step = 0, steps = 0;  ///< copies done and to do, over the whole benchmark
+};
+
+struct BenchmarkResult;
+
+/// How a front end follows a run: none of these is part of the result.
+struct BenchmarkHooks {
+  /// When set and it becomes true, the run stops at the next step (a copy in progress stops
+  /// within its current chunk), cleans up and returns with `cancelled` set.
+  const std::atomic<bool>* cancel = nullptr;
+  /// Told before each step, so that a front end can show progress. Called on the runner's
+  /// thread; must not throw.
+  std::function<void(const ProgressEvent&)> progress;
+  /// Told after each scenario, with everything measured so far, so that a front end can show
+  /// its results at once and rewrite its exports (a long sweep leaves its results even if it is
+  /// killed). Called on the runner's thread; must not throw.
+  std::function<void(const BenchmarkResult&, std::size_t scenario)> scenario_done;
 };
 
 /// Everything a benchmark produced.
@@ -126,6 +183,9 @@ struct BenchmarkResult {
   std::vector<std::string> notes;     ///< conditions the user should know about
   std::vector<std::string> warnings;  ///< reasons to distrust the numbers
   Error setup_error;                  ///< a failure before any copy (workspace, generation)
+  /// With -keep: every directory (or -fs image) left on disk, in the order they were made, as
+  /// soon as each is made, so that an interrupted run can say where its files are.
+  std::vector<std::string> kept_directories;
   bool cancelled = false;
 
   /// True when every engine in every scenario copied and verified every run.
@@ -134,14 +194,17 @@ struct BenchmarkResult {
   [[nodiscard]] Error first_error() const;
 };
 
-/// Checks that every name in a -mode value is known, without probing anything: the error
-/// names the first unknown one and lists the known ones.
+/// Checks that every name in a -mode value is known and that no engine is named twice, without
+/// probing anything: the error names the first unknown one and lists the known ones, or names
+/// both spellings of one engine ("'xev' and 'uring' both name the uring engine", "'both' and
+/// 'goroutine' ...", "'xev' is listed twice").
 [[nodiscard]] Error check_mode_names(std::string_view spec);
 
 /// Turns a -mode value into the engines to run: an engine name ("uring"), one of the
 /// original's names ("xev", "goroutine"), "both" (xev and goroutine), "all" (every engine that
-/// can run here), or a comma-separated list of these. Engines that cannot run here are
-/// replaced or skipped with a note, or refused with an error when asked for by name.
+/// can run here and that no other name of the list names: "all,xev" runs io_uring once, as
+/// xev), or a comma-separated list of these. Engines that cannot run here are replaced or
+/// skipped with a note, or refused with an error when asked for by name.
 [[nodiscard]] Error resolve_modes(std::string_view spec, std::vector<EngineChoice>& engines,
                                   std::vector<std::string>& notes);
 
@@ -155,6 +218,7 @@ struct BenchmarkResult {
 [[nodiscard]] std::vector<std::string> overlap_warnings(const ScenarioResult& scenario);
 
 /// Runs the benchmark. Never throws; never prints.
-[[nodiscard]] BenchmarkResult run_benchmark(const BenchmarkConfig& config);
+[[nodiscard]] BenchmarkResult run_benchmark(const BenchmarkConfig& config,
+                                            const BenchmarkHooks& hooks = {});
 
 }  // namespace ccopy

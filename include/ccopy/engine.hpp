@@ -1,28 +1,28 @@
 // The one interface every copy engine implements, and the registry that names them.
+//
+// An engine creates and fills regular files; everything else a tree copy does (the walk, the
+// directories, symlinks, hardlinks, metadata) is the copy path's (ccopy/copy.hpp), shared by every
+// engine. The engine pulls files from a FileSource as the walk finds them and runs each through
+// the steps of a FileContext (src/copy/context.hpp): open and stat the source, ask the context for
+// a plan, create the destination as planned, move the bytes in its own design, let the context
+// finish the file (metadata, commit), close both, and report the outcome.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "ccopy/error.hpp"
 
 namespace ccopy {
 
-/// One file to copy: from `source` to `destination`, which must not exist yet.
-/// `size` is the source's size when the job was planned: engines copy exactly that many bytes
-/// and report an error when the source ends sooner (it was truncated after planning). A source
-/// that grew is copied short, and verification says so.
-struct CopyJob {
-  std::string source;
-  std::string destination;
-  std::uint64_t size = 0;
-};
+namespace copy {
+class FileSource;
+class FileContext;
+}  // namespace copy
 
 /// Whether the event-loop engines copy inside the kernel (uring: splice through a pipe; uv:
 /// uv_fs_sendfile, which is copy_file_range) instead of reading into a buffer and writing it.
@@ -40,11 +40,11 @@ enum class KernelCopy : std::uint8_t {
 struct EngineOptions {
   /// Bytes per read and write.
   std::size_t chunk = 64 * 1024;
-  /// Threads engines: most files copied at once; 0 means one thread per file.
+  /// Threads engines: most files copied at once; 0 means one thread per waiting file.
   unsigned workers = 0;
   /// Event-loop engines: most files in progress at once (each holds one buffer).
   unsigned inflight = 16;
-  /// libuv engine: size of libuv's thread pool; 0 means libuv's own default.
+  /// libuv engine: size of libuv's thread pool; 0 means the engine's default.
   unsigned pool = 0;
   /// io_uring engine: number of rings, one per thread.
   unsigned loops = 1;
@@ -52,35 +52,9 @@ struct EngineOptions {
   KernelCopy kernel_copy = KernelCopy::automatic;
   /// fdatasync every destination before closing it (inside the timing).
   bool fsync = false;
-  /// When set and it becomes true, engines stop starting new work, finish or cancel what is
-  /// in flight, close every descriptor and return with `cancelled` set.
-  const std::atomic<bool>* cancel = nullptr;
 };
 
-/// What happened to one file.
-struct FileOutcome {
-  Error error;                 ///< empty when the copy succeeded
-  std::uint64_t bytes = 0;     ///< bytes written to the destination
-  std::int64_t latency_ns = 0; ///< from the start of opening the source to the last close
-  bool attempted = false;      ///< false when the run was cancelled before this file started
-};
-
-/// What one engine run produced. `files[i]` belongs to `jobs[i]`.
-struct CopyReport {
-  std::vector<FileOutcome> files;
-  /// An error that stopped the engine as a whole (a ring that could not be set up, a thread
-  /// the system refused), as opposed to one file's failure.
-  Error engine_error;
-  bool cancelled = false;
-  /// Notes the user should see about how the run went ("fell back to read/write: EXDEV").
-  std::vector<std::string> notes;
-
-  /// The first file error, or the engine error, or an empty Error when all went well.
-  [[nodiscard]] Error first_error() const;
-  [[nodiscard]] std::size_t failed_count() const;
-};
-
-/// A copy engine: one way of copying many files at once.
+/// A copy engine: one way of creating and filling many files at once.
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -90,12 +64,21 @@ class Engine {
 
   /// The engine's name as the command line spells it ("uring", "threads").
   [[nodiscard]] virtual std::string_view name() const = 0;
-  /// What the engine is and its concurrency under `options`, for the output:
-  /// "io_uring event loop, 16 files in flight".
+  /// What the engine is and its concurrency under `options` for about `file_count` files, for
+  /// the output: "io_uring event loop, 16 files in flight".
   [[nodiscard]] virtual std::string describe(const EngineOptions& options,
                                              std::size_t file_count) const = 0;
-  /// Copies every job and reports each file's outcome. Never throws; never prints.
-  virtual CopyReport copy(std::span<const CopyJob> jobs, const EngineOptions& options) = 0;
+
+  /// Copies every file `files` yields, each through `context`, and returns once none is left
+  /// and every file it started is done. Never throws; never prints. Whatever the engine could
+  /// not start (its ring could not be set up, the system refused its threads) is reported
+  /// through the context, and every file it left behind fails with that reason, so that no file
+  /// of a run that could not start reads as copied.
+  void copy(copy::FileSource& files, copy::FileContext& context, const EngineOptions& options);
+
+ private:
+  virtual void run(copy::FileSource& files, copy::FileContext& context,
+                   const EngineOptions& options) = 0;
 };
 
 /// Whether an engine can run on this machine, and why not.

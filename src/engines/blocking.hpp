@@ -1,27 +1,28 @@
-// What the engines built on blocking calls share: a pool of OS threads and the steps of one
-// file's copy (open both ends, transfer, sync, close), each turning errno into an Error.
+// What the engines built on blocking calls share: a pool of OS threads that grows while files
+// wait, and the steps of one file's copy (open and stat the source, plan, create, transfer, sync,
+// finish, close), each turning a -errno result into the file's outcome.
 #pragma once
+
+#include <pthread.h>
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "ccopy/engine.hpp"
+#include "copy/context.hpp"
+#include "copy/job.hpp"
 
 namespace ccopy::engines {
 
-/// Monotonic time in nanoseconds.
-[[nodiscard]] std::int64_t now_ns();
-
-/// How a pool of threads went.
-struct PoolReport {
-  unsigned started = 0;  ///< threads that ran (the calling thread counts when none could start)
-  Error refused;         ///< set when the system refused a thread (EAGAIN); the rest carried on
-};
+using copy::now_ns;
 
 /// A worker thread's own buffer: allocated the first time it is asked for, so a thread that
 /// never needs it costs nothing, and freed when the thread's work ends.
@@ -38,18 +39,43 @@ class Scratch {
   std::unique_ptr<char[]> data_;
 };
 
-/// What a pool thread does for index `i`, with its own scratch buffer.
-using PoolWork = std::function<void(std::size_t i, Scratch& scratch)>;
+/// Threads running one body, started one at a time while there is work no thread has taken:
+/// the calling thread runs the body first, and grow() (called from any body) starts one more,
+/// up to a maximum. When the system refuses a thread, the ones running carry on with the work
+/// and no more are asked for.
+class WorkerPool {
+ public:
+  using Body = std::function<void(Scratch&)>;
+  WorkerPool(unsigned max_threads, std::size_t scratch_bytes, Body body);
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+  ~WorkerPool();
 
-/// Runs `work(i, scratch)` once for every i in [0, count) on up to `threads` new OS threads,
-/// each taking the next index until none is left (so a thread per file when `threads ==
-/// count`), each with a Scratch of `scratch_bytes`. Threads are started one after another,
-/// and only while some index is still waiting: when the running threads take every index
-/// before the next thread would start, no more are started. When the system refuses a thread, the
-/// threads already started share the rest; when it refuses the first, the calling thread does
-/// all the work. Indices are not started once `cancel` is set.
-PoolReport run_on_threads(std::size_t count, unsigned threads, const std::atomic<bool>* cancel,
-                          std::size_t scratch_bytes, const PoolWork& work);
+  /// Runs the body on the calling thread, then waits for every thread grow() started. An
+  /// exception thrown by any body is thrown again here, once all have ended.
+  void run();
+  /// Starts one more thread running the body, unless the maximum runs or a thread was refused.
+  void grow();
+
+  [[nodiscard]] unsigned started() const { return started_.load(); }
+  /// Why the system refused a thread ("start thread 5 of 512: Resource temporarily
+  /// unavailable"), or empty.
+  [[nodiscard]] Error refused() const;
+
+ private:
+  static void* thread_main(void* self);
+  void run_body();
+
+  std::atomic<unsigned> max_;
+  std::size_t scratch_bytes_;
+  Body body_;
+  std::atomic<unsigned> started_{1};  // the calling thread
+  std::atomic<bool> closed_{false};
+  mutable std::mutex mutex_;
+  std::vector<pthread_t> threads_;
+  Error refused_;
+  std::exception_ptr failure_;
+};
 
 /// Most bytes the buffers of a thread per file may hold at once (`-workers 0`). Each thread of
 /// the thread engines owns a `-chunk` buffer while it copies (the kernel engine's threads only
@@ -61,8 +87,8 @@ inline constexpr std::size_t kThreadBufferBudget = std::size_t{32} << 20;
 /// worth, and never fewer than 4.
 [[nodiscard]] unsigned threads_within_budget(std::size_t chunk);
 
-/// The threads a pool engine starts for `files` files: one per file when `options.workers` is
-/// 0, bounded by the buffer budget, else at most `options.workers`.
+/// The threads a pool engine runs at most for about `files` files: one per waiting file when
+/// `options.workers` is 0, bounded by the buffer budget, else `options.workers`.
 [[nodiscard]] unsigned worker_threads(const EngineOptions& options, std::size_t files);
 
 /// Whether a pool engine's threads always hold a buffer, or only when they fall back to read
@@ -76,37 +102,32 @@ enum class Buffers : std::uint8_t { always, on_fallback };
 [[nodiscard]] std::string describe_workers(const EngineOptions& options, std::size_t files,
                                            Buffers buffers = Buffers::always);
 
-/// Tells the report, in a note, that the system refused one of the pool's threads.
-void note_refused_thread(const PoolReport& pool, CopyReport& report);
+/// Tells the copy, in a note, that the system refused one of the pool's threads.
+void note_refused_thread(const WorkerPool& pool, copy::FileContext& context);
 
-/// Moves bytes from `src` to `dst`: `bytes` counts what was written so far, and is updated
-/// as the transfer goes, so a fallback can resume where it stopped.
-using Transfer = std::function<Error(int src, int dst, const CopyJob& job, std::uint64_t& bytes)>;
+/// Moves one extent of a file from `src` to `dst`, adding to `outcome.bytes` as it goes and
+/// recording a failure (or the copy's cancellation) in `outcome`.
+using Transfer = std::function<void(int src, int dst, const copy::Extent& extent,
+                                    const copy::FilePlan& plan, copy::FileOutcome& outcome)>;
 
-/// Copies one file: opens the source, creates the destination, runs `transfer`, fdatasyncs
-/// when `options.fsync`, closes both; records bytes, latency and the first error.
-[[nodiscard]] FileOutcome copy_one_file(const CopyJob& job, const EngineOptions& options,
-                                        const Transfer& transfer);
+/// Copies one file with blocking calls: opens and stats the source, asks the context for a
+/// plan, creates the destination, clones it or runs `transfer` over every extent, fdatasyncs
+/// when `options.fsync`, lets the context finish it, closes both, and reports it done. EINTR is
+/// retried at every step.
+void copy_file_blocking(copy::FileJob& job, copy::FileContext& context,
+                        const EngineOptions& options, const Transfer& transfer,
+                        bool engine_reflinks = false);
 
 /// The classic loop: pread a chunk into `buffer`, pwrite it, resuming short transfers and
-/// retrying EINTR and EAGAIN, until `job.size` bytes are copied. Fails when the source ends
-/// early, and with ECANCELED at the next chunk once `cancel` is set.
-[[nodiscard]] Error transfer_read_write(int src, int dst, const CopyJob& job,
-                                        std::span<char> buffer, std::uint64_t& bytes,
-                                        const std::atomic<bool>* cancel);
+/// retrying EINTR and EAGAIN, until the extent is copied. With plan.zero_blocks_to_holes, a
+/// chunk of zeros is not written (it stays a hole). Fails when the source ends early, and is
+/// abandoned at the next chunk once the copy is stopping.
+void transfer_read_write(int src, int dst, const copy::Extent& extent, const copy::FilePlan& plan,
+                         std::span<char> buffer, copy::FileContext& context,
+                         copy::FileOutcome& outcome);
 
-/// The error for a source that ended at `bytes` before the planned `job.size`.
-[[nodiscard]] Error source_ended_early(const CopyJob& job, std::uint64_t bytes);
-
-/// The CopyReport for `jobs`, one outcome each, none attempted yet.
-[[nodiscard]] CopyReport empty_report(std::size_t count);
-
-/// Gives every file the engine never attempted the engine's error, so that no file of a run
-/// that could not start reads as copied.
-void fail_unattempted(CopyReport& report, std::span<const CopyJob> jobs);
-
-/// Marks the report cancelled when `cancel` is set and some file was never attempted or
-/// failed with ECANCELED.
-void finish_report(CopyReport& report, const std::atomic<bool>* cancel);
+/// "source ended at byte 10, expected 4096 bytes": the outcome of a source truncated while
+/// it was copied.
+void source_ended_early(copy::FileOutcome& outcome, std::uint64_t at, std::uint64_t size);
 
 }  // namespace ccopy::engines

@@ -27,12 +27,6 @@ const EngineInfo* find_engine(std::string_view name) {
   return nullptr;
 }
 
-Error CopyReport::first_error() const {
-  for (const FileOutcome& file : files)
-    if (file.error) return file.error;
-  return engine_error;
-}
-
 std::string_view kernel_copy_name(KernelCopy mode) {
   switch (mode) {
     case KernelCopy::on:
@@ -43,12 +37,6 @@ std::string_view kernel_copy_name(KernelCopy mode) {
       break;
   }
   return "auto";
-}
-
-std::size_t CopyReport::failed_count() const {
-  std::size_t failed = 0;
-  for (const FileOutcome& file : files) failed += file.error ? 1u : 0u;
-  return failed;
 }
 
 namespace engines {

@@ -1,6 +1,7 @@
 // The "goroutine" design: blocking open, read, write and close on OS threads. With
-// `workers == 0` every file gets its own thread, as the Go original gives every file its own
-// goroutine; with `workers == N` at most N files are copied at once.
+// `workers == 0` every waiting file gets its own thread (bounded by a buffer budget), as the Go
+// original gives every file its own goroutine; with `workers == N` at most N files are copied at
+// once. A thread is started only for a file that no running thread has taken yet.
 
 #include <memory>
 
@@ -18,21 +19,25 @@ class ThreadsEngine final : public Engine {
     return describe_workers(options, file_count);
   }
 
-  CopyReport copy(std::span<const CopyJob> jobs, const EngineOptions& options) override {
-    CopyReport report = empty_report(jobs.size());
-    const unsigned threads = worker_threads(options, jobs.size());
-    // Each thread allocates its buffer for its first file and keeps it for the others.
-    const PoolReport pool = run_on_threads(
-        jobs.size(), threads, options.cancel, options.chunk, [&](std::size_t i, Scratch& scratch) {
-          const std::span<char> chunk = scratch.buffer();
-          report.files[i] = copy_one_file(
-              jobs[i], options, [&](int src, int dst, const CopyJob& job, std::uint64_t& bytes) {
-                return transfer_read_write(src, dst, job, chunk, bytes, options.cancel);
-              });
-        });
-    note_refused_thread(pool, report);
-    finish_report(report, options.cancel);
-    return report;
+ private:
+  void run(copy::FileSource& files, copy::FileContext& context,
+           const EngineOptions& options) override {
+    WorkerPool* self = nullptr;
+    WorkerPool pool(worker_threads(options, SIZE_MAX), options.chunk, [&](Scratch& scratch) {
+      copy::FileJob job;
+      while (files.next(job, true) == copy::FileSource::Pull::job) {
+        if (files.ready() > 0) self->grow();
+        copy_file_blocking(job, context, options,
+                           [&](int src, int dst, const copy::Extent& extent,
+                               const copy::FilePlan& plan, copy::FileOutcome& outcome) {
+                             transfer_read_write(src, dst, extent, plan, scratch.buffer(),
+                                                 context, outcome);
+                           });
+      }
+    });
+    self = &pool;
+    pool.run();
+    note_refused_thread(pool, context);
   }
 };
 

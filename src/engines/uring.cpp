@@ -1,33 +1,42 @@
 // The "xev" design: one thread runs one io_uring event loop, and every step of every file is
-// a ring operation: open the source, create the destination, read, write, (fdatasync,) close
-// both. With `loops > 1`, that many threads each run such a loop on their own ring, taking
-// files from one shared list.
+// a ring operation: open the source and statx it, create the destination, read, write,
+// (fdatasync,) close both, each relative to the descriptors of the file's directories. With
+// `loops > 1`, that many threads each run such a loop on their own ring, pulling files from the
+// one walk. The loop thread itself walks (reads directories, creates what they hold) when it has
+// room for more files and none is queued; the copy path's steps that are not transfers (the
+// plan, the metadata, the commit) run on it between completions.
 //
 // A loop keeps at most `inflight` files in progress and a pool of `inflight` chunk buffers,
 // sized by what is in flight, not by the number of files. Chunks are handed round-robin to
 // the open files that still have bytes to read, up to kMaxChunksPerFile each, so the chunks of
-// one large file are read and written at once when few files are in progress.
+// one large file are read and written at once when few files are in progress. A sparse file's
+// chunks cover its data extents only; its holes stay holes.
 //
 // A chunk's read and write are submitted together, linked, so the kernel worker that did the
 // read goes straight on to the write. That matters because, on this kernel, tmpfs cannot read or
 // write without blocking and ext4 cannot write without blocking: such operations are handed to
 // an io_uring kernel worker (io-wq) and every hand-off and completion costs a wake-up. A short
 // read breaks the link (the kernel cancels the write) and the chunk goes on step by step.
+// With Sparse::always the read goes alone, so that a chunk of zeros is not written.
 //
 // Short reads and writes resume with what remains; -EAGAIN, -EINTR and an operation io_uring
 // cancelled before it ran (see kMaxRequeues) are resubmitted; and a full submission queue is
 // flushed and retried, as liburing's examples/io_uring-cp.c does.
 // Every completion's result passes through sys::filter_result, the fault seam.
 //
+// Operations are probed once (io_uring_get_probe): one the kernel lacks (STATX before 5.6,
+// OPENAT or CLOSE before 5.6, SPLICE before 5.7) runs as a blocking call on the loop thread
+// instead, its result delivered as a completion would be, with a note.
+//
 // Kernel copy (EngineOptions::kernel_copy): a chunk can instead move inside the kernel, as
 // copy_file_range does: splice from the source into the chunk's own pipe, linked to a splice
 // from the pipe into the destination. Splicing from the page cache only references its pages,
 // so the bytes are copied once instead of twice and no buffer passes through the CPU cache;
 // that is why a splice moves kSpliceChunks chunks at once (1 MiB by default, at most
-// /proc/sys/fs/pipe-max-size). Each chunk slot owns one pipe, made when the loop starts.
-// `automatic` splices the files of kSpliceFrom bytes and more (docs/engines.md has the
-// measurements), `on` every file, `off` none. A file system that refuses splice (EINVAL) makes
-// the loops fall back to read/write for the rest of the run, with a note.
+// /proc/sys/fs/pipe-max-size). Each chunk slot owns one pipe, made the first time a chunk of that
+// slot splices. `automatic` splices the files of kSpliceFrom bytes and more (docs/engines.md has
+// the measurements), `on` every file, `off` none. A file system that refuses splice (EINVAL)
+// makes the loops fall back to read/write for the rest of the run, with a note.
 //
 // A pipe is the one piece of state a repeated operation cannot rebuild: bytes taken from it are
 // gone. The engine believes a chunk's pipe holds the source's bytes [written, filled) of the
@@ -38,6 +47,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <liburing.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -85,6 +96,7 @@ constexpr std::size_t kDefaultPipeMax = 1024 * 1024;
 // Read, write and the splices name a chunk; every other step names a file slot.
 enum class Step : std::uint8_t {
   open_source,
+  stat_source,
   open_destination,
   read,
   write,
@@ -102,25 +114,66 @@ std::uint64_t tag(std::size_t index, Step step) {
   return (static_cast<std::uint64_t>(index) << kStepBits) | static_cast<std::uint64_t>(step);
 }
 
+// Which ring operations this kernel has, probed once per process.
+struct Ops {
+  bool openat = true, statx = true, close = true, splice = true;
+};
+
+const Ops& supported_ops() {
+  static const Ops ops = [] {
+    Ops o;
+    io_uring_probe* probe = io_uring_get_probe();
+    if (probe == nullptr) return o;  // no probe (before 5.6): assume, and let the ring say
+    o.openat = io_uring_opcode_supported(probe, IORING_OP_OPENAT) != 0;
+    o.statx = io_uring_opcode_supported(probe, IORING_OP_STATX) != 0;
+    o.close = io_uring_opcode_supported(probe, IORING_OP_CLOSE) != 0;
+    o.splice = io_uring_opcode_supported(probe, IORING_OP_SPLICE) != 0;
+    io_uring_free_probe(probe);
+    return o;
+  }();
+  return ops;
+}
+
+struct ::stat stat_of(const struct ::statx& x) {
+  struct ::stat st {};
+  st.st_dev = makedev(x.stx_dev_major, x.stx_dev_minor);
+  st.st_ino = x.stx_ino;
+  st.st_mode = x.stx_mode;
+  st.st_nlink = x.stx_nlink;
+  st.st_uid = x.stx_uid;
+  st.st_gid = x.stx_gid;
+  st.st_rdev = makedev(x.stx_rdev_major, x.stx_rdev_minor);
+  st.st_size = static_cast<off_t>(x.stx_size);
+  st.st_blksize = static_cast<blksize_t>(x.stx_blksize);
+  st.st_blocks = static_cast<blkcnt_t>(x.stx_blocks);
+  st.st_atim = {x.stx_atime.tv_sec, x.stx_atime.tv_nsec};
+  st.st_mtim = {x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec};
+  st.st_ctim = {x.stx_ctime.tv_sec, x.stx_ctime.tv_nsec};
+  return st;
+}
+
 // The state of one file in progress.
 struct FileSlot {
-  std::size_t job = 0;
+  copy::FileJob job;
+  copy::FilePlan plan;
+  copy::FileOutcome outcome;
+  struct ::statx statx {};
+  int open_flags = 0;
   int source = -1;
   int destination = -1;
-  std::uint64_t next_offset = 0;    // the first byte no chunk has been given yet
+  std::size_t extent = 0;           // the extent chunks are being given from
+  std::uint64_t next_offset = 0;    // the first byte of it no chunk has been given yet
   std::uint64_t written = 0;        // bytes of chunks read and fully written
-  unsigned pending = 0;             // file operations (open, sync, close) in flight
+  unsigned pending = 0;             // file operations (open, statx, sync, close) in flight
   unsigned chunks = 0;              // chunks held; each has a read or a write in flight
-  bool opened = false;              // both ends are open
+  bool opened = false;              // both ends are open and the data may move
   bool queued = false;              // waiting in the loop's queue for a chunk
   bool busy = false;                // between start() and retire()
   bool splice = false;              // its chunks go through pipes when they can
   unsigned requeued = 0;            // operations submitted again after io-wq cancelled them
   int closing_source = -1;          // descriptors whose close is on its way (source, destination)
   int closing_destination = -1;
-  std::uint64_t ended_at = kNever;  // where the source ended early, when `error` says so
-  std::int64_t started_ns = 0;
-  Error error;
+  std::uint64_t ended_at = kNever;  // where the source ended early, when the outcome says so
 };
 
 // One buffer and the piece of a file it carries: [offset, offset + length).
@@ -141,62 +194,37 @@ struct Chunk {
   // that came out into the destination, so the pipe holds [written, filled) of the chunk.
   bool splicing = false;       // this chunk's bytes go through its pipe, not its buffer
   std::uint32_t capacity = 0;  // bytes one splice may move through the chunk's pipe; 0: none
+  bool pipe_tried = false;     // its pipe was made, or could not be
   std::uint32_t asked = 0;     // bytes the splice (or linked pair) in flight was asked to move
   // No splice-out since the pipe was last empty has reported less than it may have moved, so
   // `written` is exact and the pipe's bytes begin at the chunk's byte `written`.
   bool out_exact = true;
 };
 
-// What the loops of one copy share: the next job to start, and the report's shared parts.
+// What the loops of one copy share.
 struct Shared {
-  Shared(std::span<const CopyJob> all, const EngineOptions& opts, CopyReport& out)
-      : jobs(all), options(opts), report(out) {}
+  Shared(copy::FileSource& source, copy::FileContext& ctx, const EngineOptions& opts)
+      : files(source), context(ctx), options(opts) {}
 
-  std::span<const CopyJob> jobs;
+  copy::FileSource& files;
+  copy::FileContext& context;
   const EngineOptions& options;
-  CopyReport& report;
-  std::atomic<std::size_t> next_job{0};
-  std::mutex mutex;   // guards report.engine_error, report.notes and setup_error
+  std::mutex mutex;   // guards setup_error and loops_started
   Error setup_error;  // the first loop that could not start
+  unsigned loops_started = 0;
   // The errno with which the file system refused a splice (EINVAL), or 0: once set, every loop
   // reads and writes for the rest of the run.
   std::atomic<int> splice_refused{0};
-
-  // The next job nobody has taken, or jobs.size().
-  std::size_t claim() {
-    if (next_job.load(std::memory_order_relaxed) >= jobs.size()) return jobs.size();
-    return std::min(next_job.fetch_add(1, std::memory_order_relaxed), jobs.size());
-  }
-
-  void note(const std::string& text) {
-    std::lock_guard lock(mutex);
-    for (const std::string& n : report.notes)
-      if (n == text) return;
-    report.notes.push_back(text);
-  }
-
-  void engine_failed(Error e) {
-    std::lock_guard lock(mutex);
-    if (!report.engine_error) report.engine_error = std::move(e);
-  }
 
   void setup_failed(Error e) {
     std::lock_guard lock(mutex);
     if (!setup_error) setup_error = std::move(e);
   }
+  void started() {
+    std::lock_guard lock(mutex);
+    ++loops_started;
+  }
 };
-
-// Files one loop keeps in progress.
-std::size_t slots_for(const EngineOptions& options, std::size_t jobs) {
-  return std::max<std::size_t>(1, std::min<std::size_t>(options.inflight, jobs));
-}
-
-// Chunk buffers one loop owns: one per file in progress, and when there are fewer files than
-// `inflight`, the rest of the `inflight` budget for several chunks of one file at once.
-std::size_t chunks_for(const EngineOptions& options, std::size_t jobs) {
-  const std::size_t slots = slots_for(options, jobs);
-  return std::max(slots, std::min<std::size_t>(options.inflight, slots * kMaxChunksPerFile));
-}
 
 // Bytes one splice moves: kSpliceChunks chunks, at most the largest pipe the system allows.
 std::size_t splice_length(const EngineOptions& options) {
@@ -210,7 +238,7 @@ std::string exact_size(std::uint64_t bytes) {
   if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0)
     return fmt::format("{} MiB", bytes / (1024 * 1024));
   if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes / 1024);
-  return fmt::format("{} bytes", bytes);
+  return fmt::format("{} byte{}", bytes, bytes == 1 ? "" : "s");
 }
 
 bool splices(const EngineOptions& options, std::uint64_t size) {
@@ -225,9 +253,18 @@ bool splices(const EngineOptions& options, std::uint64_t size) {
   return false;
 }
 
+// A completion the ring did not produce: the result of an operation the kernel lacks, run as a
+// blocking call and delivered in the loop's next round.
+struct Deferred {
+  std::uint64_t data;
+  long result;
+};
+
 class Loop {
  public:
-  explicit Loop(Shared& shared) : shared_(shared), jobs_(shared.jobs), options_(shared.options) {}
+  explicit Loop(Shared& shared)
+      : shared_(shared), files_source_(shared.files), context_(shared.context),
+        options_(shared.options), ops_(supported_ops()) {}
 
   ~Loop() {
     if (ring_ready_) io_uring_queue_exit(&ring_);
@@ -237,8 +274,8 @@ class Loop {
   Loop& operator=(const Loop&) = delete;
 
   Error setup() {
-    const std::size_t slots = slots_for(options_, jobs_.size());
-    const std::size_t chunks = chunks_for(options_, jobs_.size());
+    const std::size_t slots = std::max<std::size_t>(1, options_.inflight);
+    const std::size_t chunks = std::max(slots, std::size_t{options_.inflight});
     // Every operation in flight has a submission entry: at most two per file (the opens, the
     // closes) and two per chunk (a linked read and write). The completion queue is twice that,
     // so it cannot overflow.
@@ -246,42 +283,58 @@ class Loop {
     while (entries < (slots + chunks) * 2) entries *= 2;
     if (Error e = init_ring(entries)) return e;
     chunks_.resize(chunks);
-    if (any_file_splices()) make_pipes();
+    pipes_.resize(chunks);
     // A spliced chunk keeps a buffer of its own length too: if the file system refuses splice
     // halfway through, the chunk goes on with read and write. Pages never touched cost nothing.
     std::size_t stride = options_.chunk;
-    for (const Chunk& chunk : chunks_) stride = std::max<std::size_t>(stride, chunk.capacity);
+    if (options_.kernel_copy != KernelCopy::off) stride = std::max(stride, splice_length(options_));
     void* memory = nullptr;
     if (::posix_memalign(&memory, 4096, stride * chunks) != 0)
       return Error::from_errno(ENOMEM, "allocate io_uring buffers");
     buffers_ = static_cast<char*>(memory);
     stride_ = stride;
+    splice_length_ = splice_length(options_);
     files_.resize(slots);
     for (std::size_t i = 0; i < slots; ++i) free_files_.push_back(i);
     for (std::size_t i = 0; i < chunks; ++i) {
       chunks_[i].buffer = buffers_ + i * stride;
       free_chunks_.push_back(i);
     }
+    if (!ops_.statx) context_.note("io_uring has no STATX here: sources are stat'ed with fstat");
+    if (!ops_.openat || !ops_.close)
+      context_.note("io_uring has no OPENAT or CLOSE here: files are opened and closed with "
+                    "blocking calls on the loop thread");
     return {};
   }
 
   void run() {
     bool more_jobs = true;
     for (;;) {
-      while (more_jobs && !free_files_.empty() && !cancelled()) {
-        const std::size_t job = shared_.claim();
-        if (job >= jobs_.size())
+      while (more_jobs && !free_files_.empty() && !stopping()) {
+        copy::FileJob job;
+        // Wait for a file only when nothing is in flight: otherwise completions are waiting.
+        const auto pull = files_source_.next(job, active_ == 0 && deferred_.empty());
+        if (pull == copy::FileSource::Pull::job)
+          start(take(free_files_), std::move(job));
+        else if (pull == copy::FileSource::Pull::finished)
           more_jobs = false;
         else
-          start(take(free_files_), job);
+          break;
       }
       hand_out_chunks();
-      if (active_ == 0) break;
+      if (!deferred_.empty()) {
+        deliver_deferred();
+        continue;
+      }
+      if (active_ == 0) {
+        if (!more_jobs || stopping()) break;
+        continue;
+      }
       const int rc = io_uring_submit_and_wait(&ring_, 1);
       if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
         const Error why = Error::from_errno(-rc, "io_uring_enter");
-        abandon(why);
-        shared_.engine_failed(why);
+        abandon(-rc);
+        context_.fatal(why);
         return;
       }
       unsigned head;
@@ -306,7 +359,7 @@ class Loop {
     params.flags = IORING_SETUP_COOP_TASKRUN;
     int rc = io_uring_queue_init_params(entries, &ring_, &params);
     if (rc == -EINVAL) {
-      shared_.note("io_uring: the kernel refused COOP_TASKRUN; using a plain ring");
+      context_.note("io_uring: the kernel refused COOP_TASKRUN; using a plain ring");
       params = io_uring_params{};
       rc = io_uring_queue_init_params(entries, &ring_, &params);
     }
@@ -315,41 +368,32 @@ class Loop {
     return {};
   }
 
-  bool any_file_splices() const {
-    if (options_.kernel_copy == KernelCopy::off || splice_refused()) return false;
-    return std::any_of(jobs_.begin(), jobs_.end(),
-                       [&](const CopyJob& job) { return splices(options_, job.size); });
-  }
-
   bool splice_refused() const {
     return shared_.splice_refused.load(std::memory_order_relaxed) != 0;
   }
 
-  // One pipe per chunk slot. A chunk without one (the system refused it: EMFILE, ENFILE) reads
-  // and writes; a pipe the kernel would not grow moves what it holds per splice.
-  void make_pipes() {
-    const std::size_t length = splice_length(options_);
-    pipes_.resize(chunks_.size());
-    for (std::size_t i = 0; i < chunks_.size(); ++i) {
-      const long capacity = sys::create_pipe(length, pipes_[i]);
-      if (capacity <= 0) {
-        shared_.note(fmt::format("a splice pipe could not be made ({}): its chunks read and write",
-                                 sys::error_text(static_cast<int>(-capacity))));
-        pipes_[i] = sys::Pipe{};
-        continue;
-      }
-      chunks_[i].capacity = static_cast<std::uint32_t>(
-          std::min<std::size_t>(length, static_cast<std::size_t>(capacity)));
-      if (chunks_[i].capacity < length)
-        shared_.note(fmt::format(
-            "the kernel would not grow some splice pipes to {} (fs.pipe-user-pages-soft): "
-            "their splices move {} at a time",
-            exact_size(length), exact_size(chunks_[i].capacity)));
-    }
-  }
+  bool stopping() const { return context_.stopping(); }
 
-  bool cancelled() const {
-    return options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed);
+  // The chunk slot's pipe, made the first time one of its chunks splices. A slot without one
+  // (the system refused it: EMFILE, ENFILE) reads and writes; a pipe the kernel would not grow
+  // moves what it holds per splice.
+  void make_pipe(std::size_t c) {
+    Chunk& chunk = chunks_[c];
+    chunk.pipe_tried = true;
+    const long capacity = sys::create_pipe(splice_length_, pipes_[c]);
+    if (capacity <= 0) {
+      context_.note(fmt::format("a splice pipe could not be made ({}): its chunks read and write",
+                                sys::error_text(static_cast<int>(-capacity))));
+      pipes_[c] = sys::Pipe{};
+      return;
+    }
+    chunk.capacity = static_cast<std::uint32_t>(
+        std::min<std::size_t>(splice_length_, static_cast<std::size_t>(capacity)));
+    if (chunk.capacity < splice_length_)
+      context_.note(fmt::format(
+          "the kernel would not grow some splice pipes to {} (fs.pipe-user-pages-soft): "
+          "their splices move {} at a time",
+          exact_size(splice_length_), exact_size(chunk.capacity)));
   }
 
   static std::size_t take(std::vector<std::size_t>& free) {
@@ -366,31 +410,55 @@ class Loop {
     }
   }
 
-  void start(std::size_t index, std::size_t job) {
+  void start(std::size_t index, copy::FileJob job) {
     FileSlot& file = files_[index];
     file = FileSlot{};
-    file.job = job;
+    file.job = std::move(job);
     file.busy = true;
-    file.started_ns = now_ns();
-    file.splice = splices(options_, jobs_[job].size);
-    shared_.report.files[job].attempted = true;
+    file.plan.started_ns = now_ns();
+    file.open_flags = context_.source_flags(file.job);
     ++active_;
-    submit_open(index, Step::open_source);
-    submit_open(index, Step::open_destination);
+    submit_open_source(index);
+    submit_stat(index);
   }
 
-  void submit_open(std::size_t index, Step step) {
-    const CopyJob& job = jobs_[files_[index].job];
+  void submit_open_source(std::size_t index) {
+    FileSlot& file = files_[index];
+    if (!ops_.openat) {
+      return defer(index, Step::open_source,
+                   sys::open_source_at(file.job.source_dir(), file.job.name.c_str(), file.open_flags));
+    }
     io_uring_sqe* s = sqe();
-    if (step == Step::open_source)
-      io_uring_prep_openat(s, AT_FDCWD, job.source.c_str(), O_RDONLY | O_CLOEXEC, 0);
-    else
-      io_uring_prep_openat(s, AT_FDCWD, job.destination.c_str(),
-                           O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    push_file_op(s, index, step);
+    io_uring_prep_openat(s, file.job.source_dir(), file.job.name.c_str(), file.open_flags, 0);
+    push_file_op(s, index, Step::open_source);
+  }
+
+  void submit_stat(std::size_t index) {
+    FileSlot& file = files_[index];
+    if (!ops_.statx) return;  // fstat once the source is open
+    io_uring_sqe* s = sqe();
+    const int flags = file.job.follow ? 0 : AT_SYMLINK_NOFOLLOW;
+    io_uring_prep_statx(s, file.job.source_dir(), file.job.name.c_str(), flags, STATX_BASIC_STATS,
+                        &file.statx);
+    push_file_op(s, index, Step::stat_source);
+  }
+
+  void submit_create(std::size_t index) {
+    FileSlot& file = files_[index];
+    const copy::FilePlan& plan = file.plan;
+    if (!ops_.openat) {
+      return defer(index, Step::open_destination,
+                   sys::create_at(plan.create_dir, plan.create_name.c_str(), plan.create_flags,
+                                  plan.create_mode));
+    }
+    io_uring_sqe* s = sqe();
+    io_uring_prep_openat(s, plan.create_dir, plan.create_name.c_str(), plan.create_flags,
+                         plan.create_mode);
+    push_file_op(s, index, Step::open_destination);
   }
 
   void submit_close(std::size_t index, Step step, int fd) {
+    if (!ops_.close) return defer(index, step, sys::close(fd));
     io_uring_sqe* s = sqe();
     io_uring_prep_close(s, fd);
     push_file_op(s, index, step);
@@ -405,6 +473,19 @@ class Loop {
   void push_file_op(io_uring_sqe* s, std::size_t index, Step step) {
     io_uring_sqe_set_data64(s, tag(index, step));
     ++files_[index].pending;
+  }
+
+  // A blocking call's result, delivered as a completion in the next round (never from inside
+  // the step that made it, which may still be using the slot).
+  void defer(std::size_t index, Step step, long result) {
+    ++files_[index].pending;
+    deferred_.push_back({tag(index, step), result});
+  }
+
+  void deliver_deferred() {
+    std::vector<Deferred> now;
+    now.swap(deferred_);
+    for (const Deferred& d : now) complete(d.data, static_cast<int>(d.result));
   }
 
   void submit_read(std::size_t c) {
@@ -459,14 +540,20 @@ class Loop {
     write_done(c, requeue_if_cancelled(files_[chunk.file], chunk.write_res));
   }
 
-  // Records the first error of a file; later ones are consequences of it.
-  static void fail(FileSlot& file, long res, const char* what, const std::string& path) {
-    if (!file.error)
-      file.error = Error::from_errno(static_cast<int>(-res), fmt::format("{} {}", what, path));
+  // Records the first failure of a file; later ones are consequences of it. An operation
+  // io_uring cancelled once the copy is stopping abandons its file; at any other time it is a
+  // failure like another (the requeue budget is spent), so that no file goes missing unreported.
+  void fail(FileSlot& file, long res, const char* what, bool destination) const {
+    if (res == -ECANCELED && stopping()) return cancel(file);
+    file.outcome.fail(what, static_cast<int>(-res), destination);
+  }
+
+  static void cancel(FileSlot& file) {
+    if (file.outcome.ok()) file.outcome.cancelled = true;
   }
 
   bool wants_data(const FileSlot& file) const {
-    return file.opened && !file.error && file.next_offset < jobs_[file.job].size;
+    return file.opened && file.outcome.ok() && file.extent < file.plan.extents.size();
   }
 
   void enqueue(std::size_t index) {
@@ -477,7 +564,7 @@ class Loop {
   }
 
   // Gives free chunks to the files waiting for one, in turn, and starts their reads. Once the
-  // run is cancelled, a waiting file fails with ECANCELED instead of reading on.
+  // copy is stopping, a waiting file is abandoned instead of reading on.
   void hand_out_chunks() {
     while (!free_chunks_.empty() && !hungry_.empty()) {
       const std::size_t index = hungry_.front();
@@ -485,24 +572,31 @@ class Loop {
       FileSlot& file = files_[index];
       file.queued = false;
       if (!wants_data(file)) continue;
-      if (cancelled()) {
-        fail(file, -ECANCELED, "copy", jobs_[file.job].source);
+      if (stopping()) {
+        cancel(file);
         if (file.chunks == 0) close_both(index);
         continue;
       }
       const std::size_t c = take(free_chunks_);
       Chunk& chunk = chunks_[c];
+      const copy::Extent& extent = file.plan.extents[file.extent];
+      if (file.next_offset < extent.offset) file.next_offset = extent.offset;
       chunk.file = index;
       chunk.offset = file.next_offset;
-      chunk.splicing = file.splice && chunk.capacity > 0 && !splice_refused();
+      const bool wants_splice = file.splice && !splice_refused() && ops_.splice;
+      if (wants_splice && !chunk.pipe_tried) make_pipe(c);
+      chunk.splicing = wants_splice && chunk.capacity > 0;
       const std::uint64_t most = chunk.splicing ? chunk.capacity : options_.chunk;
-      chunk.length = static_cast<std::uint32_t>(
-          std::min<std::uint64_t>(most, jobs_[file.job].size - file.next_offset));
+      const std::uint64_t end = extent.offset + extent.length;
+      chunk.length = static_cast<std::uint32_t>(std::min<std::uint64_t>(most, end - file.next_offset));
       chunk.filled = chunk.written = 0;
       file.next_offset += chunk.length;
+      if (file.next_offset >= end) ++file.extent;
       ++file.chunks;
       if (chunk.splicing)
         submit_splice_pair(c);
+      else if (file.plan.zero_blocks_to_holes)
+        submit_read(c);
       else
         submit_linked_pair(c);
       if (file.chunks < kMaxChunksPerFile) enqueue(index);
@@ -513,6 +607,8 @@ class Loop {
     switch (step) {
       case Step::open_source:
         return sys::Op::open_source;
+      case Step::stat_source:
+        return sys::Op::stat;
       case Step::open_destination:
         return sys::Op::create_destination;
       case Step::read:
@@ -587,63 +683,104 @@ class Loop {
 
   void file_op_done(std::size_t index, Step step, long res, bool again) {
     FileSlot& file = files_[index];
-    const CopyJob& job = jobs_[file.job];
     --file.pending;
     switch (step) {
       case Step::open_source:
-      case Step::open_destination: {
-        const bool source = step == Step::open_source;
-        if (again) return submit_open(index, step);
-        if (res < 0)
-          fail(file, res, source ? "open" : "create", source ? job.source : job.destination);
-        else
-          (source ? file.source : file.destination) = static_cast<int>(res);
-        if (file.pending > 0) return;  // the other open is still on its way
-        if (!file.error && cancelled()) fail(file, -ECANCELED, "copy", job.source);
-        if (file.error) return close_both(index);
-        if (job.size == 0) return finish_data(index);
-        file.opened = true;
-        return enqueue(index);
-      }
+        if (again) return submit_open_source(index);
+        if (res < 0 && context_.retry_without_noatime(file.open_flags, static_cast<int>(-res))) {
+          file.open_flags &= ~O_NOATIME;
+          return submit_open_source(index);
+        }
+        if (res < 0) fail(file, res, "open", false);
+        else file.source = static_cast<int>(res);
+        return source_ready(index);
+      case Step::stat_source:
+        if (again) return submit_stat(index);
+        if (res < 0) fail(file, res, "stat", false);
+        return source_ready(index);
+      case Step::open_destination:
+        if (again) return submit_create(index);
+        if (context_.created(file.plan, res, file.outcome)) file.destination = static_cast<int>(res);
+        return destination_ready(index);
       case Step::sync:
         if (again) return submit_sync(index);
-        if (res < 0) fail(file, res, "fdatasync", job.destination);
-        return close_both(index);
+        if (res < 0) fail(file, res, "fdatasync", true);
+        return finish_file(index);
       default:
         // A close is never retried: on Linux the descriptor is gone whatever the result
         // (complete() resubmits one that io-wq cancelled before it ran).
-        if (res < 0)
-          fail(file, res, "close", step == Step::close_source ? job.source : job.destination);
+        if (res < 0) fail(file, res, "close", step == Step::close_destination);
         if (file.pending == 0) retire(index);
         return;
     }
   }
 
+  // The source's open and statx have both completed: the context plans the file.
+  void source_ready(std::size_t index) {
+    FileSlot& file = files_[index];
+    if (file.pending > 0) return;  // the other one is still on its way
+    if (file.outcome.ok() && stopping()) cancel(file);
+    if (!file.outcome.ok()) return close_both(index);
+    struct ::stat st {};
+    if (ops_.statx) {
+      st = stat_of(file.statx);
+    } else if (const long rc = sys::stat_fd(file.source, st); rc < 0) {
+      fail(file, rc, "stat", false);
+      return close_both(index);
+    }
+    context_.plan(file.job, file.source, st, file.plan, file.outcome);
+    if (!file.outcome.ok() || file.plan.action != copy::FilePlan::Action::copy)
+      return close_both(index);
+    file.splice = splices(options_, file.plan.size) && !file.plan.zero_blocks_to_holes;
+    submit_create(index);
+  }
+
+  void destination_ready(std::size_t index) {
+    FileSlot& file = files_[index];
+    if (file.outcome.ok() && stopping()) cancel(file);
+    if (!file.outcome.ok()) return close_both(index);
+    if (context_.reflink(file.source, file.destination, file.plan, file.outcome) ||
+        !file.outcome.ok() || file.plan.extents.empty())
+      return finish_data(index);
+    file.opened = true;
+    enqueue(index);
+  }
+
   void read_done(std::size_t c, long res) {
     Chunk& chunk = chunks_[c];
     FileSlot& file = files_[chunk.file];
-    const CopyJob& job = jobs_[file.job];
     const bool again = res == -EAGAIN || res == -EINTR;
     if (again) return submit_read(c);
     if (res < 0) {
-      fail(file, res, "read", job.source);
+      fail(file, res, "read", false);
       return release(c);
     }
-    if (res == 0) {
-      // Several chunks may meet the end; the error names the first byte that is missing.
-      const std::uint64_t at = chunk.offset + chunk.filled;
-      if (!file.error || (file.ended_at != kNever && at < file.ended_at)) {
-        file.error = source_ended_early(job, at);
-        file.ended_at = at;
-      }
-      return release(c);
-    }
+    if (res == 0) return source_short(c);
     chunk.filled += static_cast<std::uint32_t>(res);
     // After a short read, read on: either the rest comes, or the end of the source shows.
-    if (chunk.filled < chunk.length && (!file.error || file.ended_at != kNever))
+    if (chunk.filled < chunk.length && (file.outcome.ok() || file.ended_at != kNever))
       return submit_read(c);
-    if (file.error) return release(c);
+    if (!file.outcome.ok()) return release(c);
+    if (file.plan.zero_blocks_to_holes &&
+        copy::FileContext::all_zero({chunk.buffer, chunk.filled})) {
+      chunk.written = chunk.filled;
+      return finish_chunk(c);
+    }
     submit_write(c);
+  }
+
+  // The source ended inside this chunk: several chunks may meet the end, and the outcome names
+  // the first byte that is missing.
+  void source_short(std::size_t c) {
+    Chunk& chunk = chunks_[c];
+    FileSlot& file = files_[chunk.file];
+    const std::uint64_t at = chunk.offset + chunk.filled;
+    if (file.outcome.ok() || (file.ended_at != kNever && at < file.ended_at)) {
+      file.outcome = copy::FileOutcome{};
+      source_ended_early(file.outcome, at, file.plan.size);
+      file.ended_at = at;
+    }
+    release(c);
   }
 
   void write_done(std::size_t c, long res) {
@@ -652,13 +789,13 @@ class Loop {
     const bool again = res == -EAGAIN || res == -EINTR;
     if (again) return submit_write(c);
     if (res <= 0) {
-      fail(file, res == 0 ? -EIO : res, "write", jobs_[file.job].destination);
+      if (res == 0) file.outcome.fail("write", "the destination took no bytes", true);
+      else fail(file, res, "write", true);
       return release(c);
     }
     chunk.written += static_cast<std::uint32_t>(res);
-    if (chunk.written < chunk.filled && !file.error) return submit_write(c);
-    if (chunk.written == chunk.length) file.written += chunk.length;
-    release(c);
+    if (chunk.written < chunk.filled && file.outcome.ok()) return submit_write(c);
+    finish_chunk(c);
   }
 
   static bool again(long res) { return res == -EAGAIN || res == -EINTR; }
@@ -693,7 +830,6 @@ class Loop {
   void splice_done(std::size_t c, bool paired, long in_res, long out_res) {
     Chunk& chunk = chunks_[c];
     FileSlot& file = files_[chunk.file];
-    const CopyJob& job = jobs_[file.job];
     const long asked = chunk.asked;
     // A whole splice-in means a cancelled splice-out was io-wq's doing, not the link's.
     if (paired && in_res == asked) out_res = requeue_if_cancelled(file, out_res);
@@ -717,14 +853,15 @@ class Loop {
       out_error = out_res == 0 ? -EIO : out_res;
     for (const long error : {in_error, out_error})
       if (error == -EINVAL || error == -EOPNOTSUPP) return splice_refused_by(c, error);
-    if (in_error != 0) fail(file, in_error, "splice from", job.source);
-    if (out_error != 0) fail(file, out_error, "splice to", job.destination);
+    if (in_error != 0) fail(file, in_error, "splice from", false);
+    if (out_error != 0) fail(file, out_error, "splice to", true);
     if (!sync_with_pipe(c)) return go_on_reading(c);
     if (paired && in_res == 0 && chunk.filled == chunk.written) {
-      // As in read_done(): the error names the first byte missing of all the chunks.
+      // As in read_done(): the outcome names the first byte missing of all the chunks.
       const std::uint64_t at = chunk.offset + chunk.filled;
-      if (!file.error || (file.ended_at != kNever && at < file.ended_at)) {
-        file.error = source_ended_early(job, at);
+      if (file.outcome.ok() || (file.ended_at != kNever && at < file.ended_at)) {
+        file.outcome = copy::FileOutcome{};
+        source_ended_early(file.outcome, at, file.plan.size);
         file.ended_at = at;
       }
       return release(c);
@@ -738,8 +875,8 @@ class Loop {
     Chunk& chunk = chunks_[c];
     const FileSlot& file = files_[chunk.file];
     // As after a short read, a source found short elsewhere does not stop this chunk: it may
-    // meet the end sooner, and the error must name the first missing byte.
-    const bool stop = file.error && file.ended_at == kNever;
+    // meet the end sooner, and the outcome must name the first missing byte.
+    const bool stop = !file.outcome.ok() && file.ended_at == kNever;
     if (!stop && chunk.written < chunk.filled) return submit_splice_out(c);
     if (!stop && chunk.filled < chunk.length) return submit_splice_pair(c);
     if (chunk.filled != chunk.written) empty_pipe(c);
@@ -791,7 +928,7 @@ class Loop {
     chunk.capacity = 0;
     chunk.splicing = false;
     chunk.filled = chunk.written;
-    shared_.note("a splice pipe could not be emptied: its chunk read and wrote from then on");
+    context_.note("a splice pipe could not be emptied: its chunk read and wrote from then on");
     return false;
   }
 
@@ -810,7 +947,7 @@ class Loop {
     const FileSlot& file = files_[chunk.file];
     chunk.splicing = false;
     chunk.filled = chunk.written;
-    if (chunk.written < chunk.length && (!file.error || file.ended_at != kNever))
+    if (chunk.written < chunk.length && (file.outcome.ok() || file.ended_at != kNever))
       return submit_read(c);
     finish_chunk(c);
   }
@@ -820,28 +957,42 @@ class Loop {
   void finish_chunk(std::size_t c) {
     const Chunk& chunk = chunks_[c];
     FileSlot& file = files_[chunk.file];
-    if (chunk.written == chunk.length && !file.error) file.written += chunk.length;
+    if (chunk.written == chunk.length && file.outcome.ok()) {
+      file.written += chunk.length;
+      file.outcome.bytes += chunk.length;
+      context_.bytes_moved(chunk.length);
+    }
     release(c);
   }
 
   // A chunk's work is over, finished or failed: its buffer goes back to the pool and its file
-  // moves on: more data, the sync and closes, or (after an error) the closes once no other
+  // moves on: more data, the sync and closes, or (after a failure) the closes once no other
   // chunk of it is in flight.
   void release(std::size_t c) {
     const std::size_t index = chunks_[c].file;
     FileSlot& file = files_[index];
     --file.chunks;
     free_chunks_.push_back(c);
-    if (file.error) {
+    if (!file.outcome.ok()) {
       if (file.chunks == 0) close_both(index);
       return;
     }
-    if (file.chunks == 0 && file.written == jobs_[file.job].size) return finish_data(index);
+    if (file.chunks == 0 && file.written == file.plan.data_bytes) return finish_data(index);
     enqueue(index);
   }
 
   void finish_data(std::size_t index) {
-    if (options_.fsync) return submit_sync(index);
+    FileSlot& file = files_[index];
+    file.opened = false;
+    if (options_.fsync && file.outcome.ok()) return submit_sync(index);
+    finish_file(index);
+  }
+
+  // Metadata and the final name, on the loop thread, before the closes.
+  void finish_file(std::size_t index) {
+    FileSlot& file = files_[index];
+    if (file.destination >= 0)
+      context_.finish(file.job, file.plan, file.source, file.destination, file.outcome);
     close_both(index);
   }
 
@@ -850,58 +1001,64 @@ class Loop {
     file.opened = false;
     file.closing_source = file.source;
     file.closing_destination = file.destination;
-    if (file.source >= 0) submit_close(index, Step::close_source, file.source);
-    if (file.destination >= 0) submit_close(index, Step::close_destination, file.destination);
+    const int source = file.source;
+    const int destination = file.destination;
     file.source = file.destination = -1;
+    if (source >= 0) submit_close(index, Step::close_source, source);
+    if (destination >= 0) submit_close(index, Step::close_destination, destination);
     if (file.pending == 0) retire(index);
   }
 
   void retire(std::size_t index) {
     FileSlot& file = files_[index];
-    FileOutcome& outcome = shared_.report.files[file.job];
-    outcome.bytes = file.written;
-    outcome.error = std::move(file.error);
-    outcome.latency_ns = now_ns() - file.started_ns;
     file.busy = false;
+    context_.done(file.job, file.plan, file.outcome);
+    file.job = copy::FileJob{};
     --active_;
     free_files_.push_back(index);
   }
 
   // The ring itself failed: nothing more will complete, so close what is open by hand and
   // fail every file in progress with the ring's error.
-  void abandon(const Error& why) {
+  void abandon(int err) {
     for (std::size_t i = 0; i < files_.size(); ++i) {
       FileSlot& file = files_[i];
       if (file.source >= 0) (void)sys::close(file.source);
       if (file.destination >= 0) (void)sys::close(file.destination);
       file.source = file.destination = -1;
       if (!file.busy) continue;
-      if (!file.error) file.error = why;
+      file.outcome.fail("io_uring_enter", err, false);
+      file.pending = 0;
       retire(i);
     }
   }
 
   Shared& shared_;
-  std::span<const CopyJob> jobs_;
+  copy::FileSource& files_source_;
+  copy::FileContext& context_;
   const EngineOptions& options_;
+  const Ops& ops_;
   io_uring ring_{};
   bool ring_ready_ = false;
   char* buffers_ = nullptr;
   std::size_t stride_ = 0;        // bytes of buffer per chunk
-  std::vector<sys::Pipe> pipes_;  // one per chunk when splicing may be used, else none
+  std::size_t splice_length_ = 0;
+  std::vector<sys::Pipe> pipes_;  // one per chunk slot, made when it first splices
   std::vector<FileSlot> files_;
   std::vector<std::size_t> free_files_;
   std::vector<Chunk> chunks_;
   std::vector<std::size_t> free_chunks_;
   std::deque<std::size_t> hungry_;  // open files waiting for a chunk, served in turn
+  std::vector<Deferred> deferred_;
   std::size_t active_ = 0;
 };
 
-// Sets up one loop and runs it until no job is left; a loop that cannot start leaves its
+// Sets up one loop and runs it until no file is left; a loop that cannot start leaves its
 // share to the others and records why.
 void run_loop(Shared& shared) {
   Loop loop(shared);
   if (Error e = loop.setup()) return shared.setup_failed(std::move(e));
+  shared.started();
   loop.run();
 }
 
@@ -909,16 +1066,16 @@ class UringEngine final : public Engine {
  public:
   std::string_view name() const override { return "uring"; }
 
-  std::string describe(const EngineOptions& options, std::size_t file_count) const override {
-    const unsigned loops = loop_count(options, file_count);
-    const std::size_t slots = slots_for(options, file_count);
+  std::string describe(const EngineOptions& options, std::size_t) const override {
+    const unsigned loops = std::max(1u, options.loops);
+    const std::size_t slots = std::max(1u, options.inflight);
     const std::string files = fmt::format("{} file{} in flight", slots, slots == 1 ? "" : "s");
     std::string splice;
     if (options.kernel_copy != KernelCopy::off) {
       const std::string pipe = exact_size(splice_length(options));
       splice = options.kernel_copy == KernelCopy::on
-                   ? fmt::format(", splice through {} pipes for every file", pipe)
-                   : fmt::format(", splice through {} pipes for files of {} and more", pipe,
+                   ? fmt::format(", splice through pipes of {} for every file", pipe)
+                   : fmt::format(", splice through pipes of {} for files of {} and more", pipe,
                                  exact_size(kSpliceFrom));
     }
     if (loops == 1) return "io_uring event loop, " + files + splice;
@@ -926,44 +1083,32 @@ class UringEngine final : public Engine {
                        splice);
   }
 
-  CopyReport copy(std::span<const CopyJob> jobs, const EngineOptions& options) override {
-    CopyReport report = empty_report(jobs.size());
-    if (jobs.empty()) return report;
-    Shared shared(jobs, options, report);
-    const unsigned loops = loop_count(options, jobs.size());
+ private:
+  void run(copy::FileSource& files, copy::FileContext& context,
+           const EngineOptions& options) override {
+    Shared shared(files, context, options);
+    const unsigned loops = std::max(1u, options.loops);
     if (loops == 1) {
       run_loop(shared);
     } else {
-      const PoolReport pool =
-          run_on_threads(loops, loops, nullptr, 0, [&](std::size_t, Scratch&) { run_loop(shared); });
-      if (pool.refused)
-        shared.note(fmt::format("the system refused a loop's thread: {}", pool.refused.message()));
+      WorkerPool pool(loops, 0, [&](Scratch&) { run_loop(shared); });
+      for (unsigned i = 1; i < loops; ++i) pool.grow();
+      pool.run();
+      if (const Error refused = pool.refused())
+        context.note(fmt::format("the system refused a loop's thread: {}", refused.message()));
     }
-    // A loop that could not start left its files to the others: that is an engine error only
-    // when some file was left for nobody.
+    // A loop that could not start left its files to the others: an error of the copy only
+    // when no loop started at all.
     if (shared.setup_error) {
-      bool all_attempted = true;
-      for (const FileOutcome& file : report.files) all_attempted = all_attempted && file.attempted;
-      if (all_attempted)
-        report.notes.push_back(
-            fmt::format("a loop could not start: {}", shared.setup_error.message()));
-      else if (!report.engine_error)
-        report.engine_error = shared.setup_error;
+      if (shared.loops_started > 0)
+        context.note(fmt::format("a loop could not start: {}", shared.setup_error.message()));
+      else
+        context.fatal(shared.setup_error);
     }
     if (const int err = shared.splice_refused.load(); err != 0)
-      report.notes.push_back(fmt::format(
+      context.note(fmt::format(
           "splice refused ({}): read and wrote through a buffer for the rest of the run",
           sys::error_text(err)));
-    fail_unattempted(report, jobs);
-    finish_report(report, options.cancel);
-    return report;
-  }
-
- private:
-  // More loops than files would leave rings idle.
-  static unsigned loop_count(const EngineOptions& options, std::size_t file_count) {
-    return static_cast<unsigned>(
-        std::max<std::size_t>(1, std::min<std::size_t>(options.loops, file_count)));
   }
 };
 

@@ -14,41 +14,59 @@ namespace {
 
 std::string ms(double seconds) { return format_duration(seconds * 1e9); }
 
+// "123.45 MiB/s", or "1234 files/s" for files that hold no bytes.
+std::string rate(const Scenario& scenario, const EngineResult& e) {
+  if (counts_files_only(scenario))
+    return fmt::format("{:.0f} files/s", median_files_per_second(scenario, e));
+  return fmt::format("{:.2f} MiB/s", median_mib_per_second(scenario, e));
+}
+
 std::string engine_line(const Scenario& scenario, const EngineResult& e) {
   std::string line = fmt::format("Running {} copy ({})... ", e.choice.label, e.description);
   if (e.runs.empty()) {
     if (e.error) return line + "FAILED: " + e.error.message();
     return line + "not run";
   }
-  line += fmt::format("done in {} ({:.2f} MiB/s)", ms(e.wall_seconds().median),
-                      median_mib_per_second(scenario, e));
+  std::string figures = rate(scenario, e);
+  if (!scenario.is_flat() && !counts_files_only(scenario))
+    figures += fmt::format(", {:.0f} files/s", median_files_per_second(scenario, e));
+  if (e.reflinked > 0)
+    figures += fmt::format("; {} file{} reflinked, not copied", e.reflinked, e.reflinked == 1 ? "" : "s");
+  line += fmt::format("done in {} ({})", ms(e.wall_seconds().median), figures);
   if (e.error) line += " then FAILED: " + e.error.message();
   return line;
 }
 
+std::string verdict(const Comparison& c) {
+  if (!c.measured) return "";
+  return c.beyond_noise ? " (beyond the noise)" : " (within the noise)";
+}
+
+// Each engine against the fastest, then the warning about the pairs the noise could swap:
+// both from compare(), so they cannot disagree.
 void write_comparison(const ScenarioResult& s, std::ostream& out) {
   const auto order = ranked(s);
   if (order.size() < 2) return;
-  out << "\nComparison:\n";
+  out << "\nComparison (ratio of medians \u00b1 its 95% bootstrap interval):\n";
   if (order.size() == 2) {
     const Comparison c = compare(*order[0], *order[1]);
-    std::string verdict;
-    if (order[0]->runs.size() >= 2 && order[1]->runs.size() >= 2)
-      verdict = c.beyond_noise ? " (beyond the noise: the runs' ranges do not overlap)"
-                               : " (within the noise: the runs' ranges overlap)";
-    out << fmt::format("  {} is {:.2f}x faster{}\n", order[0]->choice.label, c.ratio, verdict);
-    return;
+    out << fmt::format("  {} is {} faster than {}{}\n", order[0]->choice.label, format_ratio(c),
+                       order[1]->choice.label, verdict(c));
+  } else {
+    std::size_t width = 0;
+    for (const EngineResult* e : order) width = std::max(width, e->choice.label.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const EngineResult& e = *order[i];
+      const Comparison c = compare(*order[0], e);
+      const std::string tail = i == 0 ? "fastest"
+                                      : fmt::format("{} slower than {}{}", format_ratio(c),
+                                                    order[0]->choice.label, verdict(c));
+      out << fmt::format("  {}. {:<{}}  {:>10}  {:>16}  {}\n", i + 1, e.choice.label, width,
+                         ms(e.wall_seconds().median), rate(s.scenario, e), tail);
+    }
   }
-  std::size_t width = 0;
-  for (const EngineResult* e : order) width = std::max(width, e->choice.label.size());
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    const EngineResult& e = *order[i];
-    const Comparison c = compare(*order[0], e);
-    std::string tail = i == 0 ? "fastest" : fmt::format("{:.2f}x slower than {}", c.ratio, order[0]->choice.label);
-    if (i > 0 && e.runs.size() >= 2 && !c.beyond_noise) tail += " (within the noise)";
-    out << fmt::format("  {}. {:<{}}  {:>10}  {:>10.2f} MiB/s  {}\n", i + 1, e.choice.label, width,
-                       ms(e.wall_seconds().median), median_mib_per_second(s.scenario, e), tail);
-  }
+  if (const std::string warning = ranking_warning(s); !warning.empty())
+    out << "***WARNING*** " << warning << '\n';
 }
 
 // The width of the engine column of the per-engine tables, or 0 when no engine has a timed run.
@@ -106,14 +124,27 @@ void write_latency_and_resources(const ScenarioResult& s, std::ostream& out) {
   }
 }
 
-// One scenario's lines; `with_sizes` repeats the file counts when several scenarios share the
+// What a scenario copies: the original's line for a flat one, the tree's description for the
+// others; and the file system made for it.
+void write_what_is_copied(const BenchmarkResult& result, const ScenarioResult* s,
+                          const Scenario& scenario, std::ostream& out) {
+  if (scenario.is_flat()) {
+    out << fmt::format("Files: {}, Size: {} each, Total: {}\n", scenario.files,
+                       format_bytes(scenario.size), format_bytes(scenario.files * scenario.size));
+  } else {
+    const std::string tree = tree_text(scenario);
+    out << fmt::format("Tree: {}{}\n", scenario_origin(scenario, result.config.seed),
+                       tree.empty() ? "" : ": " + tree);
+  }
+  if (s != nullptr && !s->filesystem.empty()) out << fmt::format("Filesystem: {}\n", s->filesystem);
+}
+
+// One scenario's lines; `with_sizes` repeats what is copied when several scenarios share the
 // output.
 void write_scenario(const BenchmarkResult& result, const ScenarioResult& s, bool with_sizes,
                     std::ostream& out) {
   const BenchmarkConfig& c = result.config;
-  if (with_sizes)
-    out << fmt::format("Files: {}, Size: {} each, Total: {}\n", s.scenario.files,
-                       format_bytes(s.scenario.size), format_bytes(s.scenario.total_bytes()));
+  if (with_sizes) write_what_is_copied(result, &s, s.scenario, out);
   out << '\n';
   for (const EngineResult& e : s.engines) out << engine_line(s.scenario, e) << '\n';
   for (const EngineResult& e : s.engines)
@@ -122,8 +153,13 @@ void write_scenario(const BenchmarkResult& result, const ScenarioResult& s, bool
   if (c.runs > 1) write_wall_times(s, out);
   write_latency_and_resources(s, out);
   if (!s.kept_directory.empty()) {
-    out << fmt::format("\nFiles kept in {}\n  source:      {}/src\n  destination: {}/dst\n",
-                       s.kept_directory, s.kept_directory, s.kept_directory);
+    if (s.scenario.fs)
+      out << fmt::format("\nThe file system's image is kept in {}: mount it with "
+                         "'mount -o loop {} DIR'\n",
+                         s.kept_directory, s.kept_directory);
+    else
+      out << fmt::format("\nFiles kept in {}\n  source:      {}/src\n  destination: {}/dst\n",
+                         s.kept_directory, s.kept_directory, s.kept_directory);
   }
 }
 
@@ -133,8 +169,12 @@ constexpr std::uint64_t kSmallFile = 64 * 1024;
 
 std::string sweep_cell(const ScenarioResult& s, const EngineResult& e) {
   if (e.runs.empty()) return e.error ? "FAILED" : "-";
-  std::string cell = fmt::format("{:.1f} MiB/s", median_mib_per_second(s.scenario, e));
-  if (s.scenario.size <= kSmallFile)
+  std::string cell;
+  if (counts_files_only(s.scenario))
+    cell = fmt::format("{:.0f} files/s", median_files_per_second(s.scenario, e));
+  else
+    cell = fmt::format("{:.1f} MiB/s", median_mib_per_second(s.scenario, e));
+  if (small_files(s.scenario) && !counts_files_only(s.scenario))
     cell += fmt::format(", {:.0f} files/s", median_files_per_second(s.scenario, e));
   if (e.error) cell += " then FAILED";
   return cell;
@@ -145,8 +185,8 @@ std::string sweep_winner(const ScenarioResult& s) {
   if (order.empty()) return "-";
   if (order.size() == 1) return "only " + order[0]->choice.label;
   const Comparison c = compare(*order[0], *order[1]);
-  std::string text = fmt::format("{} {:.2f}x", order[0]->choice.label, c.ratio);
-  if (order[0]->runs.size() < 2 || order[1]->runs.size() < 2) return text + " (too few runs to tell)";
+  const std::string text = fmt::format("{} {}", order[0]->choice.label, format_ratio(c));
+  if (!c.measured) return text + " (too few runs to tell)";
   return c.beyond_noise ? text : text + " (within the noise)";
 }
 
@@ -180,75 +220,128 @@ void write_sweep_table(const BenchmarkResult& result, std::ostream& out) {
     }
     return text + '\n';
   };
-  out << fmt::format("\nSweep: median throughput per scenario ({} timed run{} per engine; MiB/s = "
-                     "2^20 bytes/s; files/s for files of {} or less)\n",
-                     result.config.runs, result.config.runs == 1 ? "" : "s", format_bytes(kSmallFile));
+  out << fmt::format(
+      "\nSweep: median throughput per scenario ({}; MiB/s = 2^20 bytes/s; files/s "
+      "for files of {} or less)\n",
+      timed_runs_text(result), format_bytes(kSmallFile));
   out << line(header);
   std::string rule = " ";
-  for (std::size_t i = 0; i < width.size(); ++i)
-    rule += " " + std::string(i + 1 == width.size() ? std::size_t{6} : width[i], '-') +
-            (i + 1 == width.size() ? "" : " |");
+  for (std::size_t i = 0; i < width.size(); ++i) {
+    const bool last = i + 1 == width.size();
+    rule.append(1, ' ').append(last ? std::size_t{6} : width[i], '-');
+    if (!last) rule += " |";
+  }
   out << rule << '\n';
   for (const auto& row : rows) out << line(row);
-  out << "  Winner: the fastest median and its ratio to the runner-up; within the noise when their\n"
-         "  runs' min..max ranges overlap.\n";
+  out << "  Winner: the fastest median and its ratio to the runner-up's, \u00b1 its 95% bootstrap\n"
+         "  interval; within the noise when that interval includes 1.\n";
 }
+
+void write_verdict(const BenchmarkResult& result, std::ostream& out) {
+  if (result.cancelled) {
+    out << "\nVerification: not finished (interrupted)\n";
+    return;
+  }
+  if (result.setup_error) {
+    out << "\nVerification: not done (" << result.setup_error.message() << ")\n";
+    return;
+  }
+  if (!result.config.verify) {
+    out << "\nVerification: skipped\n";
+    return;
+  }
+  std::vector<std::string> failures;
+  for (const ScenarioResult& s : result.scenarios)
+    for (const EngineResult& e : s.engines)
+      if (e.error) failures.push_back(fmt::format("{}: {}", e.choice.label, e.error.message()));
+  if (failures.empty()) {
+    out << "\nVerification: OK\n";
+    return;
+  }
+  out << "\nVerification: FAILED\n";
+  for (const std::string& f : failures) out << "  " << f << '\n';
+}
+
+// How the cache was handled, for the directory line.
+std::string cache_text(const BenchmarkResult& result) {
+  switch (cache_state(result)) {
+    case CacheState::warm: return "page cache warm";
+    case CacheState::nothing_to_evict:
+      return fmt::format("page cache warm (-cold: a {} holds its files in the page cache, there is "
+                         "nothing to evict)",
+                         result.context.filesystem);
+    case CacheState::remounted:
+      return "cold (each fresh file system is unmounted and mounted again before every run: "
+             "nothing stays cached)";
+    case CacheState::evicted: break;
+  }
+  return "page cache cold (file data evicted before every run; inodes and dentries stay cached)";
+}
+
+void write_header(const BenchmarkResult& result, std::ostream& out) {
+  const BenchmarkConfig& c = result.config;
+  const RunContext& x = result.context;
+  out << "Concurrent File Copy Benchmark\n==============================\n";
+  if (c.scenarios.size() == 1) {
+    const ScenarioResult* s = result.scenarios.empty() ? nullptr : &result.scenarios.front();
+    write_what_is_copied(result, s, s != nullptr ? s->scenario : c.scenarios.front(), out);
+  }
+  out << fmt::format("CPUs: {}\n", cpu_text(x));
+  out << fmt::format("Mode: {}\n", c.mode);
+  out << fmt::format("Directory: {} ({}), {}, {}\n", x.directory, x.filesystem, cache_text(result),
+                     c.options.fsync ? "fdatasync before close" : "no fsync");
+  if (!c.destination_directory.empty())
+    out << fmt::format("Copies in: {} ({})\n", c.destination_directory, x.destination_filesystem);
+  out << fmt::format("Runs: {} timed after {} warm-up{} per engine, interleaved; chunk {}\n", c.runs,
+                     c.warmup, c.warmup == 1 ? "" : "s", format_bytes(c.options.chunk));
+  for (const std::string& note : result.notes) out << "Note: " << note << '\n';
+  for (const std::string& warning : general_warnings(result))
+    out << "***WARNING*** " << warning << '\n';
+}
+
+}  // namespace
+
+ConsoleStream::ConsoleStream(std::ostream& out) : out_(out) {}
+
+void ConsoleStream::header(const BenchmarkResult& result) {
+  if (header_written_) return;
+  write_header(result, out_);
+  header_written_ = true;
+  notes_written_ = result.notes.size();
+}
+
+void ConsoleStream::scenario_done(const BenchmarkResult& result, std::size_t index) {
+  header(result);
+  if (index >= result.scenarios.size()) return;
+  const ScenarioResult& s = result.scenarios[index];
+  const bool sweep = result.config.scenarios.size() > 1;
+  if (sweep) out_ << fmt::format("\n--- Scenario {} ---\n", s.scenario.name());
+  write_scenario(result, s, sweep, out_);
+  out_.flush();
+}
+
+void ConsoleStream::finish(const BenchmarkResult& result) {
+  header(result);
+  if (result.notes.size() > notes_written_) {
+    out_ << '\n';
+    for (std::size_t i = notes_written_; i < result.notes.size(); ++i)
+      out_ << "Note: " << result.notes[i] << '\n';
+  }
+  if (result.config.scenarios.size() > 1) write_sweep_table(result, out_);
+  write_verdict(result, out_);
+  out_.flush();
+}
+
+namespace {
 
 class ConsoleWriter final : public ReportWriter {
  public:
   std::string_view format() const override { return "console"; }
 
   void write(const BenchmarkResult& result, std::ostream& out) const override {
-    const BenchmarkConfig& c = result.config;
-    const RunContext& x = result.context;
-    out << "Concurrent File Copy Benchmark\n==============================\n";
-    if (c.scenarios.size() == 1) {
-      const Scenario& s = c.scenarios.front();
-      out << fmt::format("Files: {}, Size: {} each, Total: {}\n", s.files, format_bytes(s.size),
-                         format_bytes(s.total_bytes()));
-    }
-    out << fmt::format("CPUs: {}\n", x.cpus);
-    out << fmt::format("Mode: {}\n", c.mode);
-    out << fmt::format("Directory: {} ({}), page cache {}, {}\n", x.directory, x.filesystem,
-                       x.cold_cache ? "cold (sources evicted before every run)" : "warm",
-                       c.options.fsync ? "fdatasync before close" : "no fsync");
-    out << fmt::format("Runs: {} timed after {} warm-up{} per engine, interleaved; chunk {}\n", c.runs,
-                       c.warmup, c.warmup == 1 ? "" : "s", format_bytes(c.options.chunk));
-    for (const std::string& note : result.notes) out << "Note: " << note << '\n';
-    for (const std::string& warning : result.warnings) out << "***WARNING*** " << warning << '\n';
-    for (const ScenarioResult& s : result.scenarios) {
-      const bool sweep = c.scenarios.size() > 1;
-      if (sweep) out << fmt::format("\n--- Scenario {} ---\n", s.scenario.name());
-      write_scenario(result, s, sweep, out);
-    }
-    if (c.scenarios.size() > 1) write_sweep_table(result, out);
-    write_verdict(result, out);
-  }
-
- private:
-  static void write_verdict(const BenchmarkResult& result, std::ostream& out) {
-    if (result.cancelled) {
-      out << "\nVerification: not finished (interrupted)\n";
-      return;
-    }
-    if (result.setup_error) {
-      out << "\nVerification: not done (" << result.setup_error.message() << ")\n";
-      return;
-    }
-    if (!result.config.verify) {
-      out << "\nVerification: skipped\n";
-      return;
-    }
-    std::vector<std::string> failures;
-    for (const ScenarioResult& s : result.scenarios)
-      for (const EngineResult& e : s.engines)
-        if (e.error) failures.push_back(fmt::format("{}: {}", e.choice.label, e.error.message()));
-    if (failures.empty()) {
-      out << "\nVerification: OK\n";
-      return;
-    }
-    out << "\nVerification: FAILED\n";
-    for (const std::string& f : failures) out << "  " << f << '\n';
+    ConsoleStream stream(out);
+    for (std::size_t i = 0; i < result.scenarios.size(); ++i) stream.scenario_done(result, i);
+    stream.finish(result);
   }
 };
 

@@ -3,6 +3,7 @@
 // quote or a line break is quoted, and its quotes doubled.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ostream>
 #include <string>
@@ -31,6 +32,9 @@ constexpr const char* kColumns[] = {"scenario",
                                     "outliers",
                                     "mib_per_s",
                                     "files_per_s",
+                                    "ratio_to_fastest",
+                                    "ratio_uncertainty",
+                                    "beyond_noise",
                                     "latency_p50_s",
                                     "latency_p90_s",
                                     "latency_p99_s",
@@ -42,7 +46,13 @@ constexpr const char* kColumns[] = {"scenario",
                                     "peak_threads",
                                     "peak_rss_bytes",
                                     "verified",
-                                    "error"};
+                                    "error",
+                                    "kind",
+                                    "entries",
+                                    "total_bytes",
+                                    "entries_per_s",
+                                    "reflinked_files",
+                                    "filesystem"};
 
 std::string field(const std::string& text) {
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
@@ -61,13 +71,58 @@ std::string number(T value) {
   return fmt::format("{}", value);
 }
 
-std::vector<std::string> row(const Scenario& scenario, const EngineResult& e) {
+// This engine against the fastest of its scenario, as the console compares them: the ratio of
+// medians, its uncertainty and the verdict; the last two are empty for the fastest itself and
+// without an interval, all three for an engine that is not ranked (it failed or never ran).
+void add_comparison(const ScenarioResult& s, const EngineResult& e,
+                    std::vector<std::string>& cells) {
+  const auto order = ranked(s);
+  if (std::find(order.begin(), order.end(), &e) == order.end()) {
+    cells.insert(cells.end(), 3, "");
+    return;
+  }
+  const Comparison c = compare(*order.front(), e);
+  const bool shown = order.front() != &e && c.measured;
+  cells.push_back(number(c.ratio));
+  cells.push_back(shown ? number(c.uncertainty) : "");
+  cells.push_back(shown ? (c.beyond_noise ? "true" : "false") : "");
+}
+
+const char* kind_name(Scenario::Kind kind) {
+  switch (kind) {
+    case Scenario::Kind::flat: return "flat";
+    case Scenario::Kind::shape: return "shape";
+    case Scenario::Kind::source: break;
+  }
+  return "source";
+}
+
+// The columns added for trees, after the original ones so that those keep their places.
+void add_scenario_columns(const ScenarioResult& s, const EngineResult& e,
+                          std::vector<std::string>& cells) {
+  const Scenario& scenario = s.scenario;
+  cells.push_back(kind_name(scenario.kind));
+  cells.push_back(number(scenario.entry_count()));
+  cells.push_back(number(scenario.total_bytes()));
+  cells.push_back(e.runs.empty() ? std::string() : number(median_entries_per_second(scenario, e)));
+  cells.push_back(number(e.reflinked));
+  cells.push_back(s.filesystem);
+}
+
+std::vector<std::string> row(const ScenarioResult& s, const EngineResult& e) {
+  const Scenario& scenario = s.scenario;
   std::vector<std::string> cells{
-      scenario.name(), number(scenario.files), number(scenario.size), e.choice.label,
-      e.choice.engine, e.description,          number(e.runs.size()), number(e.warmups)};
+      scenario.name(),
+      number(scenario.file_count()),
+      scenario.is_flat() ? number(scenario.size) : std::string(),
+      e.choice.label,
+      e.choice.engine,
+      e.description,
+      number(e.runs.size()),
+      number(e.warmups)};
   if (e.runs.empty()) {
     // An engine that never completed a timed run has no figures: the cells stay empty.
-    cells.resize(std::size(kColumns) - 2);
+    cells.resize(std::size(kColumns) - 8);
   } else {
     const Summary w = e.wall_seconds();
     const LatencySummary l = latency_summary(e);
@@ -76,6 +131,7 @@ std::vector<std::string> row(const Scenario& scenario, const EngineResult& e) {
     cells.push_back(number(w.outliers.size()));
     cells.push_back(number(median_mib_per_second(scenario, e)));
     cells.push_back(number(median_files_per_second(scenario, e)));
+    add_comparison(s, e, cells);
     for (double v : {l.p50, l.p90, l.p99, l.max}) cells.push_back(number(v));
     // getrusage counts microseconds: rounding to them drops the noise of double arithmetic.
     cells.push_back(number(std::round(r.user_seconds * 1e6) / 1e6));
@@ -87,6 +143,19 @@ std::vector<std::string> row(const Scenario& scenario, const EngineResult& e) {
   }
   cells.push_back(e.verified ? "true" : "false");
   cells.push_back(e.error ? e.error.message() : "");
+  add_scenario_columns(s, e, cells);
+  return cells;
+}
+
+// A run that failed before any engine copied (the workspace, the generation, the space
+// check): one row naming the scenario it stopped at and why, so that the file says what
+// happened rather than holding only its header.
+std::vector<std::string> setup_error_row(const BenchmarkResult& result) {
+  std::vector<std::string> cells(std::size(kColumns));
+  const std::size_t at = result.scenarios.size();
+  if (at < result.config.scenarios.size()) cells[0] = result.config.scenarios[at].name();
+  cells[std::size(kColumns) - 8] = "false";
+  cells[std::size(kColumns) - 7] = result.setup_error.message();
   return cells;
 }
 
@@ -102,7 +171,8 @@ class CsvWriter final : public ReportWriter {
   void write(const BenchmarkResult& result, std::ostream& out) const override {
     write_row(std::vector<std::string>(std::begin(kColumns), std::end(kColumns)), out);
     for (const ScenarioResult& s : result.scenarios)
-      for (const EngineResult& e : s.engines) write_row(row(s.scenario, e), out);
+      for (const EngineResult& e : s.engines) write_row(row(s, e), out);
+    if (result.setup_error) write_row(setup_error_row(result), out);
   }
 };
 

@@ -5,6 +5,7 @@
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "ccopy/report.hpp"
 #include "ccopy/size.hpp"
@@ -33,9 +34,12 @@ std::string conditions(const BenchmarkResult& result) {
   const BenchmarkConfig& c = result.config;
   const RunContext& x = result.context;
   return fmt::format(
-      "concurrent_copy {} ({}, {} build, {}) on {}, {} x {}, {} memory; {} ({}), page cache {}, "
+      "concurrent_copy {} ({}, {} build, {}) on {}, {} x {}{}, {} memory; {} ({}), page cache {}, "
       "{}; {} timed run{} after {} warm-up{} per engine, interleaved; chunk {}; {}",
       x.version, x.git_commit, x.build_type, x.compiler, x.kernel, x.cpus, x.cpu_model,
+      x.usable_cpus > 0 && x.usable_cpus < x.cpus
+          ? fmt::format(" ({} usable: affinity)", x.usable_cpus)
+          : std::string(),
       format_bytes(x.memory_bytes), x.directory, x.filesystem, x.cold_cache ? "cold" : "warm",
       c.options.fsync ? "fdatasync before close" : "no fsync", c.runs, c.runs == 1 ? "" : "s",
       c.warmup, c.warmup == 1 ? "" : "s", format_bytes(c.options.chunk), x.date);
@@ -47,9 +51,8 @@ std::string verdict(const ScenarioResult& s, const EngineResult& e) {
   if (order.empty() || e.runs.empty()) return "not run";
   if (order[0] == &e) return order.size() > 1 ? "fastest" : "";
   const Comparison c = compare(*order[0], e);
-  std::string text = fmt::format("{:.2f}x slower than {}", c.ratio, order[0]->choice.label);
-  if (e.runs.size() >= 2 && order[0]->runs.size() >= 2)
-    text += c.beyond_noise ? " (beyond the noise)" : " (within the noise)";
+  std::string text = fmt::format("{} slower than {}", format_ratio(c), order[0]->choice.label);
+  if (c.measured) text += c.beyond_noise ? " (beyond the noise)" : " (within the noise)";
   return text;
 }
 
@@ -84,11 +87,13 @@ class MarkdownWriter final : public ReportWriter {
     out << "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n";
     for (const ScenarioResult& s : result.scenarios)
       for (const EngineResult& e : s.engines) write_row(s, e, out);
-    if (!result.notes.empty() || !result.warnings.empty() || result.setup_error || result.cancelled)
+    std::vector<std::string> warnings = general_warnings(result);
+    for (const ScenarioResult& s : result.scenarios)
+      if (std::string w = ranking_warning(s); !w.empty()) warnings.push_back(std::move(w));
+    if (!result.notes.empty() || !warnings.empty() || result.setup_error || result.cancelled)
       out << '\n';
     for (const std::string& note : result.notes) out << "Note: " << cell(note) << "  \n";
-    for (const std::string& warning : result.warnings)
-      out << "**Warning:** " << cell(warning) << "  \n";
+    for (const std::string& warning : warnings) out << "**Warning:** " << cell(warning) << "  \n";
     if (result.cancelled) out << "**Interrupted:** the runs stopped before the end.  \n";
     if (result.setup_error) out << "**Error:** " << cell(result.setup_error.message()) << "  \n";
   }

@@ -1,5 +1,7 @@
-// The SVG chart: a group of bars per scenario, a bar per engine at its median throughput, a
-// whisker from the slowest to the fastest run, and the machine and file system in the title.
+// The SVG chart: a group of bars per scenario, a bar per engine at its median throughput on a
+// linear axis from zero, a whisker from the slowest to the fastest run, an engine that failed
+// drawn as a dashed outline marked "failed", and the machine and file system in the title. Any
+// text, a path that is not UTF-8 included, is written as valid XML.
 // Plain SVG 1.1 with generic font families, so that browsers and rsvg-convert draw it alike.
 #include <fmt/format.h>
 
@@ -24,17 +26,39 @@ constexpr double kTitleSize = 16;
 constexpr double kMinWidth = 800;   // room for the title and context lines
 constexpr double kMaxWidth = 1400;  // wider than a laptop screen is hard to read
 
-// An estimate of a sans-serif text's width, used to keep labels apart: the average glyph of
-// the common sans-serif fonts (DejaVu Sans, Liberation Sans, Arial) is at most about 0.58 em
-// wide in this kind of text.
-constexpr double kEm = 0.58;
-double text_width(std::string_view text, double font_size) {
-  return static_cast<double>(text.size()) * font_size * kEm;
+// The length of the UTF-8 sequence that starts `text`, or 0 when it is not a valid one
+// (a stray continuation byte, a truncated sequence, an overlong form, a surrogate, or a code
+// point above U+10FFFF).
+std::size_t utf8_length(std::string_view text) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  const std::size_t length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 0;
+  if (length == 0 || lead > 0xf4 || text.size() < length) return 0;
+  for (std::size_t i = 1; i < length; ++i)
+    if ((byte(i) & 0xc0) != 0x80) return 0;
+  if (lead == 0xe0 && byte(1) < 0xa0) return 0;   // overlong
+  if (lead == 0xed && byte(1) >= 0xa0) return 0;  // a surrogate
+  if (lead == 0xf0 && byte(1) < 0x90) return 0;   // overlong
+  if (lead == 0xf4 && byte(1) >= 0x90) return 0;  // above U+10FFFF
+  return length;
 }
 
+// Text as XML character data, valid whatever bytes it came from: the five markup characters
+// escaped, and every byte that is not part of valid UTF-8, and every control character XML 1.0
+// forbids, replaced by U+FFFD. Paths and error texts need not be UTF-8.
 std::string escape(std::string_view text) {
   std::string out;
-  for (char c : text) {
+  while (!text.empty()) {
+    const std::size_t length = utf8_length(text);
+    const char c = text.front();
+    const bool control =
+        length == 1 && static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r';
+    if (length == 0 || control) {
+      out += "\xef\xbf\xbd";
+      text.remove_prefix(1);
+      continue;
+    }
     switch (c) {
       case '&':
         out += "&amp;";
@@ -48,23 +72,53 @@ std::string escape(std::string_view text) {
       case '"':
         out += "&quot;";
         break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
-        out += c;
+        out.append(text.substr(0, length));
     }
+    text.remove_prefix(length);
   }
   return out;
 }
 
-// Shortens `text` to fit `width` pixels, marking the cut with an ellipsis.
+// The characters of `text`, counting an invalid byte as one (escape() makes it one).
+std::size_t characters(std::string_view text) {
+  std::size_t count = 0;
+  while (!text.empty()) {
+    text.remove_prefix(std::max<std::size_t>(1, utf8_length(text)));
+    ++count;
+  }
+  return count;
+}
+
+// An estimate of a sans-serif text's width, used to keep labels apart: the average glyph of
+// the common sans-serif fonts (DejaVu Sans, Liberation Sans, Arial) is at most about 0.58 em
+// wide in this kind of text.
+constexpr double kEm = 0.58;
+double text_width(std::string_view text, double font_size) {
+  return static_cast<double>(characters(text)) * font_size * kEm;
+}
+
+// Shortens `text` to fit `width` pixels, marking the cut with an ellipsis; it cuts between
+// characters, never inside one.
 std::string fit(std::string text, double width, double font_size) {
   if (text_width(text, font_size) <= width) return text;
   const auto keep = static_cast<std::size_t>(std::max(0.0, width / (font_size * kEm) - 3));
-  return text.substr(0, keep) + "...";
+  std::string_view rest = text;
+  std::size_t bytes = 0;
+  for (std::size_t kept = 0; kept < keep && bytes < text.size(); ++kept)
+    bytes += std::max<std::size_t>(1, utf8_length(rest.substr(bytes)));
+  return text.substr(0, bytes) + "...";
 }
 
 // Throughput figures of one engine in one scenario, in MiB/s; absent when it has no timings.
+// `failed` marks an engine whose error stopped it after some timed runs: it is drawn as an
+// outline, not as a bar like the others.
 struct Bar {
   bool present = false;
+  bool failed = false;
   double median = 0, low = 0, high = 0;
 };
 
@@ -74,80 +128,40 @@ Bar bar_of(const Scenario& scenario, const EngineResult& e) {
   const Summary w = e.wall_seconds();
   if (w.min <= 0) return b;
   const double mib = static_cast<double>(scenario.total_bytes()) / (1024.0 * 1024.0);
-  b = {true, mib / w.median, mib / w.max, mib / w.min};
+  b = {true, static_cast<bool>(e.error), mib / w.median, mib / w.max, mib / w.min};
   return b;
 }
 
-std::string number(double value) {
-  if (value >= 1) return fmt::format("{:.0f}", value);
-  return fmt::format("{:.3g}", value);
-}
+// A tick's label: six significant digits drop the binary noise of i * step (0.30000000000000004
+// is "0.3") and keep 1.25 as it is.
+std::string number(double value) { return fmt::format("{:g}", value); }
 
-// Maps throughput to a vertical position: linear from zero, or logarithmic over whole
-// decades, and chooses the ticks to label.
+// Maps throughput to a vertical position on a linear axis from zero, so that a bar twice as
+// tall is twice as fast, and chooses the ticks to label: 1, 2, 2.5 or 5 times a power of ten.
 class Axis {
-  static bool near(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(a, b); }
-  // The largest 1, 2 or 5 times a power of ten not above `value`, and the smallest not below.
-  static double nice_floor(double value) {
-    const double decade = std::pow(10.0, std::floor(std::log10(value)));
-    for (double m : {5.0, 2.0, 1.0})
-      if (decade * m <= value * 1.0001) return decade * m;
-    return decade;
-  }
-  static double nice_ceil(double value) {
-    const double decade = std::pow(10.0, std::floor(std::log10(value)));
-    for (double m : {1.0, 2.0, 5.0, 10.0})
-      if (decade * m >= value / 1.0001) return decade * m;
-    return decade * 10;
-  }
-
  public:
-  Axis(double lowest, double highest, bool log, double top, double bottom)
-      : log_(log), top_(top), bottom_(bottom) {
-    if (log_) {
-      // The axis runs between "nice" numbers (1, 2 or 5 times a power of ten) around the data,
-      // labelled at every decade, and at 2 and 5 times it when it spans at most three decades.
-      // The floor sits a little below the slowest run, so that its bar keeps some height.
-      low_ = nice_floor(lowest * 0.9);
-      high_ = std::max(nice_ceil(highest), low_ * 2);
-      const bool fine = std::log10(high_ / low_) <= 3.05;
-      for (double decade = std::pow(10.0, std::floor(std::log10(low_))); decade <= high_ * 1.0001;
-           decade *= 10) {
-        for (double m : {1.0, 2.0, 5.0}) {
-          const double tick = decade * m;
-          const bool bound = near(tick, low_) || near(tick, high_);
-          if (tick >= low_ / 1.0001 && tick <= high_ * 1.0001 && (m == 1.0 || fine || bound))
-            ticks_.push_back(tick);
-        }
+  Axis(double highest, double top, double bottom) : top_(top), bottom_(bottom) {
+    const double raw = std::max(highest, 1e-9) / 5;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    double step = magnitude * 10;
+    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+      if (magnitude * m >= raw) {
+        step = magnitude * m;
+        break;
       }
-    } else {
-      const double raw = std::max(highest, 1e-9) / 5;
-      const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-      double step = magnitude * 10;
-      for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
-        if (magnitude * m >= raw) {
-          step = magnitude * m;
-          break;
-        }
-      }
-      low_ = 0;
-      high_ = std::ceil(highest / step) * step;
-      for (int i = 0; i * step <= high_ * 1.0001; ++i) ticks_.push_back(i * step);
     }
+    high_ = std::ceil(highest / step) * step;
+    for (int i = 0; i * step <= high_ * 1.0001; ++i) ticks_.push_back(i * step);
   }
 
   [[nodiscard]] double y(double value) const {
-    const double f = log_ ? std::log10(value / low_) / std::log10(high_ / low_)
-                          : (value - low_) / (high_ - low_);
-    return bottom_ - std::clamp(f, 0.0, 1.0) * (bottom_ - top_);
+    return bottom_ - std::clamp(value / high_, 0.0, 1.0) * (bottom_ - top_);
   }
   [[nodiscard]] const std::vector<double>& ticks() const { return ticks_; }
-  [[nodiscard]] bool log() const { return log_; }
 
  private:
-  bool log_;
   double top_, bottom_;
-  double low_ = 0, high_ = 1;
+  double high_ = 1;
   std::vector<double> ticks_;
 };
 
@@ -183,25 +197,22 @@ class SvgWriter final : public ReportWriter {
     const double plot_height = 300;
     const double bottom = top + plot_height;
     const double label_room = slanted_labels ? label_width * 0.6 + 24 : 26;
-    const double height = bottom + label_room + 48;
 
     std::vector<std::vector<Bar>> bars;
-    double lowest = 0, highest = 0, lowest_median = 0, highest_median = 0;
+    double highest = 0;
+    bool any_failed = false;
     for (const ScenarioResult& s : result.scenarios) {
       std::vector<Bar>& row = bars.emplace_back();
       for (const EngineResult& e : s.engines) {
         const Bar b = row.emplace_back(bar_of(s.scenario, e));
-        if (!b.present) continue;
-        const bool first = highest == 0;
-        lowest = first ? b.low : std::min(lowest, b.low);
-        highest = first ? b.high : std::max(highest, b.high);
-        lowest_median = first ? b.median : std::min(lowest_median, b.median);
-        highest_median = first ? b.median : std::max(highest_median, b.median);
+        any_failed = any_failed || static_cast<bool>(e.error);
+        if (b.present) highest = std::max(highest, b.high);
       }
     }
     const bool any = highest > 0;
-    const bool log = any && highest_median > 10 * lowest_median;
-    const Axis axis(any ? lowest : 1, any ? highest : 1, log, top, bottom);
+    const Axis axis(any ? highest : 1, top, bottom);
+    const std::vector<std::string> notes = captions(result, any_failed);
+    const double height = bottom + label_room + 16 + 16 * static_cast<double>(notes.size());
 
     out << fmt::format(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -226,21 +237,31 @@ class SvgWriter final : public ReportWriter {
           "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" fill=\"#666666\">"
           "no timed runs to show</text>\n",
           left + plot_width / 2, (top + bottom) / 2);
-    const std::string method = fmt::format(
-        "Bars: median of {} timed run{} per engine; whiskers: slowest to fastest run; "
-        "MiB/s = 2^20 bytes per second.",
-        result.config.runs, result.config.runs == 1 ? "" : "s");
-    const std::string origin =
-        fmt::format("concurrent_copy {} (commit {}, {} build), {}", result.context.version,
-                    result.context.git_commit, result.context.build_type, result.context.date);
-    out << fmt::format("<text x=\"24\" y=\"{:.1f}\" font-size=\"11\" fill=\"#555555\">{}</text>\n",
-                       height - 26, escape(fit(method, width - 48, 11)));
-    out << fmt::format("<text x=\"24\" y=\"{:.1f}\" font-size=\"11\" fill=\"#555555\">{}</text>\n",
-                       height - 10, escape(fit(origin, width - 48, 11)));
+    for (std::size_t i = 0; i < notes.size(); ++i)
+      out << fmt::format(
+          "<text x=\"24\" y=\"{:.1f}\" font-size=\"11\" fill=\"#555555\">{}</text>\n",
+          height - 10 - 16 * static_cast<double>(notes.size() - 1 - i),
+          escape(fit(notes[i], width - 48, 11)));
     out << "</svg>\n";
   }
 
  private:
+  // The lines under the chart: how to read it, what a dashed outline means when there is one,
+  // and where the chart comes from.
+  static std::vector<std::string> captions(const BenchmarkResult& result, bool any_failed) {
+    std::vector<std::string> lines{fmt::format(
+        "Bars: medians of {}; whiskers: slowest to fastest run; linear axis from 0; MiB/s = "
+        "2^20 bytes per second.",
+        timed_runs_text(result))};
+    if (any_failed)
+      lines.emplace_back(
+          "Dashed outline: an engine that failed, at the median of its runs before the failure.");
+    lines.push_back(fmt::format("concurrent_copy {} (commit {}, {} build), {}",
+                                result.context.version, result.context.git_commit,
+                                result.context.build_type, result.context.date));
+    return lines;
+  }
+
   static void write_title(const BenchmarkResult& result, double width, std::ostream& out) {
     const RunContext& x = result.context;
     const BenchmarkConfig& c = result.config;
@@ -249,14 +270,12 @@ class SvgWriter final : public ReportWriter {
             ? fmt::format("Copy throughput: {} ({})", result.scenarios.front().scenario.name(),
                           format_bytes(result.scenarios.front().scenario.total_bytes()))
             : fmt::format("Copy throughput across {} scenarios", result.scenarios.size());
-    const std::string machine =
-        fmt::format("{} CPU{} ({}), {}, {} memory", x.cpus, x.cpus == 1 ? "" : "s", x.cpu_model,
-                    x.kernel, format_bytes(x.memory_bytes));
+    const std::string machine = fmt::format("CPUs: {} ({}), {}, {} memory", cpu_text(x),
+                                            x.cpu_model, x.kernel, format_bytes(x.memory_bytes));
     const std::string conditions = fmt::format(
-        "{} ({}), page cache {}, {}; {} timed run{} after {} warm-up{} per engine, interleaved",
-        x.directory, x.filesystem, x.cold_cache ? "cold" : "warm",
-        c.options.fsync ? "fdatasync before close" : "no fsync", c.runs, c.runs == 1 ? "" : "s",
-        c.warmup, c.warmup == 1 ? "" : "s");
+        "{} ({}), page cache {}, {}; {} after {} warm-up{}, interleaved", x.directory, x.filesystem,
+        x.cold_cache ? "cold" : "warm", c.options.fsync ? "fdatasync before close" : "no fsync",
+        timed_runs_text(result), c.warmup, c.warmup == 1 ? "" : "s");
     const double room = width - 48;
     out << fmt::format(
         "<text x=\"24\" y=\"32\" font-size=\"{:.0f}\" font-weight=\"bold\" "
@@ -299,8 +318,8 @@ class SvgWriter final : public ReportWriter {
     const double middle = (top + bottom) / 2;
     out << fmt::format(
         "<text x=\"20\" y=\"{0:.1f}\" text-anchor=\"middle\" fill=\"#222222\" "
-        "transform=\"rotate(-90 20 {0:.1f})\">Throughput, MiB/s{1}</text>\n",
-        middle, axis.log() ? " (log scale)" : "");
+        "transform=\"rotate(-90 20 {0:.1f})\">Throughput, MiB/s</text>\n",
+        middle);
   }
 
   static void write_bar(const ScenarioResult& s, const EngineResult& e, const Bar& b,
@@ -317,6 +336,20 @@ class SvgWriter final : public ReportWriter {
       return;
     }
     const double y = axis.y(b.median);
+    if (b.failed) {
+      // No fill and no whisker: the runs before the failure, marked as such.
+      out << fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "
+          "stroke=\"{}\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\">"
+          "<title>{} {}: FAILED ({}); median of the runs before: {:.1f} MiB/s</title></rect>\n",
+          x + 2, y, inner, std::max(0.0, bottom - y), colour, escape(e.choice.label),
+          escape(s.scenario.name()), escape(e.error.message()), b.median);
+      out << fmt::format(
+          "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"10\" text-anchor=\"middle\" "
+          "fill=\"#c0392b\">failed</text>\n",
+          center, y - 4);
+      return;
+    }
     out << fmt::format(
         "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">"
         "<title>{} {}: median {:.1f} MiB/s (min {:.1f}, max {:.1f})</title></rect>\n",

@@ -1,11 +1,16 @@
 // Measurements of this process: CPU time, context switches, threads, peak memory.
 #include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "sys/sys.hpp"
 
@@ -46,5 +51,67 @@ long reset_peak_rss() {
 }
 
 long peak_rss_kib() { return status_field("\nVmHWM:"); }
+
+long resident_kib() { return status_field("\nVmRSS:"); }
+
+namespace {
+
+// The program's path: as given when it holds a '/', else the first match in PATH, /usr/sbin and
+// /sbin (where mkfs lives, and which a user's PATH often lacks).
+std::string find_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string dirs = std::getenv("PATH") != nullptr ? std::getenv("PATH") : "/usr/bin:/bin";
+  dirs += ":/usr/sbin:/sbin";
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t colon = dirs.find(':', start);
+    const std::string dir = dirs.substr(start, colon - start);
+    const std::string path = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(path.c_str(), X_OK) == 0) return path;
+    if (colon == std::string::npos) return {};
+    start = colon + 1;
+  }
+}
+
+}  // namespace
+
+long run_program(const std::vector<std::string>& argv, std::string& output) {
+  output.clear();
+  if (argv.empty()) return -EINVAL;
+  const std::string path = find_program(argv[0]);
+  if (path.empty()) return -ENOENT;
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) < 0) return -errno;
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  ::posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  ::posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, path.c_str(), &actions, nullptr, args.data(), environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  if (rc != 0) {
+    ::close(out[0]);
+    return -rc;
+  }
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(out[0], buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    output.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(out[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -errno;
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
 
 }  // namespace ccopy::sys

@@ -4,11 +4,14 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
-#include <sys/statfs.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +20,8 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <string>
 
 namespace ccopy::sys {
 namespace {
@@ -28,7 +33,9 @@ std::atomic<void*> g_hook_context{nullptr};
 
 long result_of(long rc) { return rc < 0 ? -errno : rc; }
 
-bool is_open(Op op) { return op == Op::open_source || op == Op::create_destination; }
+bool is_open(Op op) {
+  return op == Op::open_source || op == Op::create_destination || op == Op::open_directory;
+}
 
 }  // namespace
 
@@ -49,6 +56,20 @@ const char* op_name(Op op) {
     case Op::close: return "close";
     case Op::splice_in: return "splice in";
     case Op::splice_out: return "splice out";
+    case Op::stat: return "stat";
+    case Op::open_directory: return "open directory";
+    case Op::list_directory: return "read directory";
+    case Op::make_directory: return "mkdir";
+    case Op::make_symlink: return "symlink";
+    case Op::read_symlink: return "readlink";
+    case Op::make_link: return "link";
+    case Op::make_node: return "mknod";
+    case Op::rename: return "rename";
+    case Op::remove: return "remove";
+    case Op::set_metadata: return "set metadata";
+    case Op::xattr: return "xattr";
+    case Op::truncate: return "truncate";
+    case Op::seek: return "seek";
   }
   return "?";
 }
@@ -225,7 +246,8 @@ long filesystem_space(const std::string& path, FilesystemSpace& out) {
   struct statvfs info {};
   if (::statvfs(path.c_str(), &info) < 0) return -errno;
   out.block_size = static_cast<long long>(info.f_frsize > 0 ? info.f_frsize : 4096);
-  out.available_bytes = static_cast<long long>(info.f_bavail) * out.block_size;
+  out.available_bytes =
+      info.f_blocks == 0 ? -1 : static_cast<long long>(info.f_bavail) * out.block_size;
   // File systems without an inode limit (btrfs, some FUSE) report zero files in total.
   out.available_inodes = info.f_files == 0 ? -1 : static_cast<long long>(info.f_favail);
   return 0;
@@ -247,6 +269,265 @@ long open_descriptor_count() {
     if (entry->d_name[0] != '.') ++count;
   ::closedir(dir);
   return count - 1;  // the directory stream's own descriptor
+}
+
+}  // namespace ccopy::sys
+
+// Tree operations.
+namespace ccopy::sys {
+namespace {
+
+long filtered(Op op, long rc) { return filter_result(op, result_of(rc)); }
+
+// "/proc/self/fd/DIR/NAME": a path to an entry that works however deep the directory is.
+std::string proc_path(int dir, const char* name) {
+  if (dir == AT_FDCWD) return name;
+  return "/proc/self/fd/" + std::to_string(dir) + "/" + name;
+}
+
+long xattr_value(std::string& value, const std::function<long(char*, std::size_t)>& get) {
+  // Ask for the size, then read; a value that grew in between is asked again.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const long size = get(nullptr, 0);
+    if (size < 0) return size;
+    value.resize(static_cast<std::size_t>(size));
+    const long got = get(value.data(), value.size());
+    if (got == -ERANGE) continue;
+    if (got < 0) return got;
+    value.resize(static_cast<std::size_t>(got));
+    return got;
+  }
+  return -ERANGE;
+}
+
+}  // namespace
+
+long open_source_at(int dir, const char* name, int flags) {
+  return filter_result(Op::open_source, result_of(::openat(dir, name, flags)));
+}
+
+long create_at(int dir, const char* name, int flags, unsigned mode) {
+  return filter_result(Op::create_destination,
+                       result_of(::openat(dir, name, flags, static_cast<mode_t>(mode))));
+}
+
+long open_directory_at(int dir, const char* name, int extra_flags) {
+  return filter_result(Op::open_directory,
+                       result_of(::openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | extra_flags)));
+}
+
+long stat_fd(int fd, struct ::stat& out) { return filtered(Op::stat, ::fstat(fd, &out)); }
+
+long stat_at(int dir, const char* name, struct ::stat& out, int flags) {
+  return filtered(Op::stat, ::fstatat(dir, name, &out, flags));
+}
+
+long make_directory_at(int dir, const char* name, unsigned mode) {
+  return filtered(Op::make_directory, ::mkdirat(dir, name, static_cast<mode_t>(mode)));
+}
+
+long read_directory(int fd, void* buffer, std::size_t size) {
+  if (g_hook.load(std::memory_order_acquire) == nullptr)
+    return result_of(::syscall(SYS_getdents64, fd, buffer, size));
+  // A listing the hook turns into an error must leave the directory where it was, as a real
+  // failure does (nothing is consumed): otherwise the caller's retry of an injected EINTR would
+  // silently skip the entries the call had read. The position is only saved under a hook.
+  const off_t at = ::lseek(fd, 0, SEEK_CUR);
+  const long listed = result_of(::syscall(SYS_getdents64, fd, buffer, size));
+  const long result = filter_result(Op::list_directory, listed);
+  if (listed > 0 && result < 0 && at >= 0) (void)::lseek(fd, at, SEEK_SET);
+  return result;
+}
+
+long read_symlink_at(int dir, const char* name, std::string& target) {
+  std::size_t size = 256;
+  for (;;) {
+    target.resize(size);
+    const long n = result_of(::readlinkat(dir, name, target.data(), size));
+    if (n < 0) return filter_result(Op::read_symlink, n);
+    if (static_cast<std::size_t>(n) < size) {
+      target.resize(static_cast<std::size_t>(n));
+      return filter_result(Op::read_symlink, n);
+    }
+    if (size >= (std::size_t{1} << 20)) return filter_result(Op::read_symlink, -ENAMETOOLONG);
+    size *= 2;
+  }
+}
+
+long make_symlink_at(const char* target, int dir, const char* name) {
+  return filtered(Op::make_symlink, ::symlinkat(target, dir, name));
+}
+
+long make_link_at(int old_dir, const char* old_name, int new_dir, const char* new_name, int flags) {
+  return filtered(Op::make_link, ::linkat(old_dir, old_name, new_dir, new_name, flags));
+}
+
+long link_unnamed(int fd, int dir, const char* name) {
+  // Set once AT_EMPTY_PATH was refused (it needs CAP_DAC_READ_SEARCH): /proc from then on.
+  static std::atomic<bool> empty_path_refused{false};
+  if (!empty_path_refused.load(std::memory_order_relaxed)) {
+    const long rc = result_of(::linkat(fd, "", dir, name, AT_EMPTY_PATH));
+    if (rc != -ENOENT && rc != -EPERM) return filter_result(Op::make_link, rc);
+    empty_path_refused.store(true, std::memory_order_relaxed);
+  }
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  return filtered(Op::make_link, ::linkat(AT_FDCWD, path.c_str(), dir, name, AT_SYMLINK_FOLLOW));
+}
+
+long make_node_at(int dir, const char* name, unsigned mode, dev_t device) {
+  return filtered(Op::make_node, ::mknodat(dir, name, static_cast<mode_t>(mode), device));
+}
+
+long rename_at(int old_dir, const char* old_name, int new_dir, const char* new_name,
+               unsigned flags) {
+  return filtered(Op::rename, ::renameat2(old_dir, old_name, new_dir, new_name, flags));
+}
+
+long remove_at(int dir, const char* name, int flags) {
+  return filtered(Op::remove, ::unlinkat(dir, name, flags));
+}
+
+long change_mode(int fd, unsigned mode) {
+  return filtered(Op::set_metadata, ::fchmod(fd, static_cast<mode_t>(mode)));
+}
+
+long change_mode_at(int dir, const char* name, unsigned mode, int flags) {
+  return filtered(Op::set_metadata, ::fchmodat(dir, name, static_cast<mode_t>(mode), flags));
+}
+
+long access_at(int dir, const char* name, int mode, int flags) {
+  return filtered(Op::stat, ::faccessat(dir, name, mode, flags));
+}
+
+unsigned effective_user() { return static_cast<unsigned>(::geteuid()); }
+
+long change_owner(int fd, uid_t owner, gid_t group) {
+  return filtered(Op::set_metadata, ::fchown(fd, owner, group));
+}
+
+long change_owner_at(int dir, const char* name, uid_t owner, gid_t group, int flags) {
+  return filtered(Op::set_metadata, ::fchownat(dir, name, owner, group, flags));
+}
+
+long set_times(int fd, const struct ::timespec times[2]) {
+  return filtered(Op::set_metadata, ::futimens(fd, times));
+}
+
+long set_times_at(int dir, const char* name, const struct ::timespec times[2], int flags) {
+  return filtered(Op::set_metadata, ::utimensat(dir, name, times, flags));
+}
+
+long list_xattrs(int fd, std::string& names) {
+  return filter_result(Op::xattr, xattr_value(names, [fd](char* b, std::size_t n) {
+                         return result_of(::flistxattr(fd, b, n));
+                       }));
+}
+
+long get_xattr(int fd, const char* name, std::string& value) {
+  return filter_result(Op::xattr, xattr_value(value, [fd, name](char* b, std::size_t n) {
+                         return result_of(::fgetxattr(fd, name, b, n));
+                       }));
+}
+
+long set_xattr(int fd, const char* name, const std::string& value) {
+  return filtered(Op::xattr, ::fsetxattr(fd, name, value.data(), value.size(), 0));
+}
+
+long list_xattrs_at(int dir, const char* name, std::string& names) {
+  const std::string path = proc_path(dir, name);
+  return filter_result(Op::xattr, xattr_value(names, [&path](char* b, std::size_t n) {
+                         return result_of(::llistxattr(path.c_str(), b, n));
+                       }));
+}
+
+long get_xattr_at(int dir, const char* entry, const char* name, std::string& value) {
+  const std::string path = proc_path(dir, entry);
+  return filter_result(Op::xattr, xattr_value(value, [&path, name](char* b, std::size_t n) {
+                         return result_of(::lgetxattr(path.c_str(), name, b, n));
+                       }));
+}
+
+long set_xattr_at(int dir, const char* entry, const char* name, const std::string& value) {
+  const std::string path = proc_path(dir, entry);
+  return filtered(Op::xattr, ::lsetxattr(path.c_str(), name, value.data(), value.size(), 0));
+}
+
+long truncate_fd(int fd, std::uint64_t size) {
+  return filtered(Op::truncate, ::ftruncate(fd, static_cast<off_t>(size)));
+}
+
+long long seek_data(int fd, std::uint64_t offset, int whence) {
+  const off_t at = ::lseek(fd, static_cast<off_t>(offset), whence);
+  return filter_result(Op::seek, at < 0 ? -errno : static_cast<long>(at));
+}
+
+unsigned current_umask() {
+  std::FILE* file = std::fopen("/proc/self/status", "re");
+  if (file == nullptr) return 022;
+  char line[256];
+  unsigned mask = 022;
+  while (std::fgets(line, sizeof line, file) != nullptr) {
+    if (std::strncmp(line, "Umask:", 6) == 0) {
+      mask = static_cast<unsigned>(std::strtoul(line + 6, nullptr, 8));
+      break;
+    }
+  }
+  std::fclose(file);
+  return mask & 0777;
+}
+
+}  // namespace ccopy::sys
+
+namespace ccopy::sys {
+
+long write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    const ::ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -errno;
+    if (n == 0) return -EIO;  // write(2) of a non-empty buffer never returns 0 for files
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
+
+long write_file(const std::string& path, std::string_view text) {
+  unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+  if (!fd.valid()) return -errno;
+  if (const long rc = write_all(fd.get(), text); rc < 0) return rc;
+  return ::close(fd.release()) < 0 ? -errno : 0;
+}
+
+long check_open(int fd) { return ::fcntl(fd, F_GETFD) < 0 ? -errno : 0; }
+
+int occupy_closed_standard_streams() {
+  int closed = 0;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (check_open(fd) == 0) continue;
+    closed |= 1 << fd;
+    // open() returns the lowest free number, which is `fd` since the lower ones are open.
+    const int opened = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (opened >= 0 && opened != fd) {
+      ::dup2(opened, fd);
+      ::close(opened);
+    }
+  }
+  return closed;
+}
+
+long probe_file_creation(const std::string& directory) {
+  std::string path = directory + "/.concurrent_copy-probe-XXXXXX";
+  const int fd = ::mkostemp(path.data(), O_CLOEXEC);
+  if (fd < 0) return -errno;
+  ::close(fd);
+  return ::unlink(path.c_str()) < 0 ? -errno : 0;
+}
+
+long usable_cpu_count() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) < 0) return -errno;
+  return CPU_COUNT(&set);
 }
 
 }  // namespace ccopy::sys

@@ -6,12 +6,16 @@
 // transfer, EINTR, or an error without touching the engines.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace ccopy::sys {
 
@@ -51,14 +55,38 @@ enum class Op {
   sync,
   close,
   splice_in,
-  splice_out
+  splice_out,
+  // The tree operations: the walk, the shared phases and the engines' per-file steps.
+  stat,            ///< fstat, fstatat, statx
+  open_directory,  ///< a directory of either tree, opened to work relative to it
+  list_directory,  ///< getdents64
+  make_directory,
+  make_symlink,
+  read_symlink,
+  make_link,       ///< linkat: a hardlink, or an unnamed (O_TMPFILE) file given its name
+  make_node,       ///< mknodat: a FIFO, a socket, a device
+  rename,
+  remove,          ///< unlinkat, of a file or a directory
+  set_metadata,    ///< fchmod, fchown, futimens and their *at forms
+  xattr,           ///< listing, reading and setting extended attributes
+  truncate,        ///< ftruncate: a sparse file's size after its last extent
+  seek,            ///< lseek SEEK_DATA / SEEK_HOLE: a sparse file's extents
 };
 
 [[nodiscard]] const char* op_name(Op op);
+/// Every operation, for tests that go through them all.
+inline constexpr Op kAllOps[] = {
+    Op::open_source,  Op::create_destination, Op::read,          Op::write,
+    Op::copy_range,   Op::clone,              Op::sync,          Op::close,
+    Op::splice_in,    Op::splice_out,         Op::stat,          Op::open_directory,
+    Op::list_directory, Op::make_directory,   Op::make_symlink,  Op::read_symlink,
+    Op::make_link,    Op::make_node,          Op::rename,        Op::remove,
+    Op::set_metadata, Op::xattr,              Op::truncate,      Op::seek};
 
 /// A test's hook: sees every result before the engine does, and may replace it. It may turn a
-/// positive count into a smaller one (a short transfer) or any result into -errno. Called from
-/// every engine thread at once: it must be thread-safe.
+/// positive count into a smaller one (a short transfer) or any result into -errno (for
+/// list_directory only the latter: a listing cannot be shortened). Called from every engine
+/// thread at once: it must be thread-safe.
 using FaultHook = long (*)(Op op, long result, void* context);
 
 /// Installs `hook` (nullptr removes it). Not for production use.
@@ -66,7 +94,8 @@ void set_fault_hook(FaultHook hook, void* context);
 
 /// Passes an operation's result through the fault seam. Engines that do not go through the
 /// functions below (io_uring, libuv completions) call this on each completion. When the hook
-/// turns a successful open into an error, the descriptor is closed here.
+/// turns a successful open into an error, the descriptor is closed here (and read_directory
+/// puts a directory back where it was), so that the call looks as if it had failed.
 [[nodiscard]] long filter_result(Op op, long result);
 
 // Blocking calls, for the thread engines and the set-up code.
@@ -142,6 +171,14 @@ struct ProcessUsage {
 [[nodiscard]] long reset_peak_rss();
 /// The peak resident set size in KiB (VmHWM), or -errno.
 [[nodiscard]] long peak_rss_kib();
+/// The resident set size now in KiB (VmRSS), or -errno.
+[[nodiscard]] long resident_kib();
+
+/// Runs `argv` (argv[0] looked up in PATH and /sbin, /usr/sbin) with stdin from /dev/null and
+/// stdout and stderr collected into `output`, and waits for it. Returns its exit status (0 to
+/// 255), 128 + the signal that ended it, or -errno when it could not be started (-ENOENT: no
+/// such program).
+[[nodiscard]] long run_program(const std::vector<std::string>& argv, std::string& output);
 
 }  // namespace ccopy::sys
 
@@ -155,7 +192,10 @@ namespace ccopy::sys {
 
 /// What a file system can still hold, for the free-space check before a run.
 struct FilesystemSpace {
-  long long available_bytes = 0;   ///< bytes an unprivileged user may still write
+  /// Bytes an unprivileged user may still write; -1 when the file system has no size at all
+  /// (statvfs reports 0 blocks in total: ramfs, which grows until memory runs out, and file
+  /// systems such as /proc, which cannot hold files: probe_file_creation tells them apart).
+  long long available_bytes = 0;
   long long block_size = 4096;     ///< the allocation unit (f_frsize)
   long long available_inodes = -1; ///< files that can still be created; -1 when unlimited
 };
@@ -166,5 +206,93 @@ struct FilesystemSpace {
 [[nodiscard]] long open_file_limit();
 /// How many descriptors this process has open now (entries of /proc/self/fd), or -errno.
 [[nodiscard]] long open_descriptor_count();
+
+}  // namespace ccopy::sys
+
+// Tree operations. Every name is relative to a directory descriptor (AT_FDCWD for a path), so
+// trees deeper than PATH_MAX work; every result passes through the fault seam; none follows a
+// symlink unless its flags say so.
+namespace ccopy::sys {
+
+/// openat of a source file: `flags` are the open flags (O_RDONLY | O_CLOEXEC | ...).
+[[nodiscard]] long open_source_at(int dir, const char* name, int flags);
+/// openat of a destination file with O_CREAT (or O_TMPFILE) in `flags`, and `mode`.
+[[nodiscard]] long create_at(int dir, const char* name, int flags, unsigned mode);
+/// openat of a directory (O_RDONLY | O_DIRECTORY | O_CLOEXEC added to `extra_flags`).
+[[nodiscard]] long open_directory_at(int dir, const char* name, int extra_flags);
+[[nodiscard]] long stat_fd(int fd, struct ::stat& out);
+/// fstatat; `flags` AT_SYMLINK_NOFOLLOW (or 0 to follow).
+[[nodiscard]] long stat_at(int dir, const char* name, struct ::stat& out, int flags);
+[[nodiscard]] long make_directory_at(int dir, const char* name, unsigned mode);
+/// getdents64 into `buffer`: bytes read (0 at the end of the directory) or -errno.
+[[nodiscard]] long read_directory(int fd, void* buffer, std::size_t size);
+/// readlinkat into `target` (any length).
+[[nodiscard]] long read_symlink_at(int dir, const char* name, std::string& target);
+[[nodiscard]] long make_symlink_at(const char* target, int dir, const char* name);
+[[nodiscard]] long make_link_at(int old_dir, const char* old_name, int new_dir,
+                                const char* new_name, int flags);
+/// Gives the unnamed file `fd` (O_TMPFILE) the name `name` in `dir`: linkat with AT_EMPTY_PATH
+/// where the process may (CAP_DAC_READ_SEARCH), else through /proc/self/fd.
+[[nodiscard]] long link_unnamed(int fd, int dir, const char* name);
+[[nodiscard]] long make_node_at(int dir, const char* name, unsigned mode, dev_t device);
+/// renameat2; `flags` RENAME_NOREPLACE or 0.
+[[nodiscard]] long rename_at(int old_dir, const char* old_name, int new_dir,
+                             const char* new_name, unsigned flags);
+/// unlinkat; `flags` AT_REMOVEDIR for a directory.
+[[nodiscard]] long remove_at(int dir, const char* name, int flags);
+[[nodiscard]] long change_mode(int fd, unsigned mode);
+/// fchmodat: the mode of an entry reached by name (a FIFO, a directory that cannot be opened).
+/// With `flags` 0 it follows a symlink: callers use it on entries they know are not symlinks.
+[[nodiscard]] long change_mode_at(int dir, const char* name, unsigned mode, int flags);
+/// faccessat: 0 when this process may access `name` in `dir` as `mode` (R_OK, W_OK, X_OK)
+/// says, else -errno; `flags` AT_EACCESS to check with the effective ids, as open would.
+[[nodiscard]] long access_at(int dir, const char* name, int mode, int flags);
+/// The effective user id (geteuid); cannot fail.
+[[nodiscard]] unsigned effective_user();
+[[nodiscard]] long change_owner(int fd, uid_t owner, gid_t group);
+[[nodiscard]] long change_owner_at(int dir, const char* name, uid_t owner, gid_t group,
+                                   int flags);
+/// futimens: times[0] access, times[1] modification.
+[[nodiscard]] long set_times(int fd, const struct ::timespec times[2]);
+[[nodiscard]] long set_times_at(int dir, const char* name, const struct ::timespec times[2],
+                                int flags);
+/// The names of `fd`'s extended attributes, each NUL-terminated, back to back (flistxattr).
+[[nodiscard]] long list_xattrs(int fd, std::string& names);
+[[nodiscard]] long get_xattr(int fd, const char* name, std::string& value);
+[[nodiscard]] long set_xattr(int fd, const char* name, const std::string& value);
+/// The same for an entry reached by path without following it (llistxattr...): symlinks.
+/// Deep paths go through "/proc/self/fd/DIR/NAME".
+[[nodiscard]] long list_xattrs_at(int dir, const char* name, std::string& names);
+[[nodiscard]] long get_xattr_at(int dir, const char* entry, const char* name, std::string& value);
+[[nodiscard]] long set_xattr_at(int dir, const char* entry, const char* name,
+                                const std::string& value);
+[[nodiscard]] long truncate_fd(int fd, std::uint64_t size);
+/// lseek with SEEK_DATA or SEEK_HOLE: the offset found, or -errno (-ENXIO: none after `offset`).
+[[nodiscard]] long long seek_data(int fd, std::uint64_t offset, int whence);
+/// The process's umask, read without changing it (/proc/self/status; 022 when unknown).
+[[nodiscard]] unsigned current_umask();
+
+}  // namespace ccopy::sys
+
+namespace ccopy::sys {
+
+/// Writes all of `text` to `fd`, resuming short writes and retrying EINTR; 0 or -errno
+/// (-EPIPE for a closed pipe, -ENOSPC on /dev/full, -EBADF for a closed descriptor).
+[[nodiscard]] long write_all(int fd, std::string_view text);
+/// Creates or truncates `path` (mode 0666 less the umask), writes `text` and closes it; 0 or
+/// -errno of the first step that failed, the close included (where NFS reports a lost write).
+[[nodiscard]] long write_file(const std::string& path, std::string_view text);
+/// Whether `fd` is an open descriptor: 0, or -EBADF.
+[[nodiscard]] long check_open(int fd);
+/// Opens /dev/null on every one of the descriptors 0, 1 and 2 that is closed, so that no file
+/// opened later lands on a standard stream. Returns a bit per stream that was closed (1 for
+/// stdin, 2 for stdout, 4 for stderr).
+[[nodiscard]] int occupy_closed_standard_streams();
+/// Creates a file in `directory` and removes it again: 0 when the directory can hold files,
+/// else -errno of the create (-EACCES in /proc, -EROFS, -ENOSPC) or of the removal.
+[[nodiscard]] long probe_file_creation(const std::string& directory);
+
+/// The CPUs this process may run on (sched_getaffinity), or -errno.
+[[nodiscard]] long usable_cpu_count();
 
 }  // namespace ccopy::sys

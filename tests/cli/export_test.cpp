@@ -339,7 +339,8 @@ std::string usable_strace() {
 }
 
 // Counted from outside the program: every run, warm-ups included, starts with one syncfs, and
-// the threads engine opens every destination with openat(O_CREAT).
+// the threads engine creates every destination with openat(O_CREAT) by its name relative to
+// the destination directory, as the generation creates the six sources once before the runs.
 TEST(Exports, StraceCountsEveryRunAndEveryCopy) {
   const std::string strace = usable_strace();
   if (strace.empty()) GTEST_SKIP() << "strace is not installed or cannot trace processes here";
@@ -357,12 +358,12 @@ TEST(Exports, StraceCountsEveryRunAndEveryCopy) {
   std::istringstream in(read_text(trace));
   for (std::string line; std::getline(in, line);) {
     if (line.find("syncfs(") != std::string::npos) ++syncs;
-    if (line.find("openat(") != std::string::npos && line.find("/dst/") != std::string::npos &&
+    if (line.find("openat(") != std::string::npos && line.find("\"file_") != std::string::npos &&
         line.find("O_CREAT") != std::string::npos)
       ++creates;
   }
   EXPECT_EQ(syncs, 5u) << "one syncfs per run: 2 warm-ups + 3 timed";
-  EXPECT_EQ(creates, 5u * 6u) << "six destinations per run";
+  EXPECT_EQ(creates, 6u + 5u * 6u) << "six sources generated, then six destinations per run";
 }
 
 TEST(Exports, EnginesAlternateRunByRun) {
@@ -469,7 +470,11 @@ TEST(Exports, AreWrittenWithTheErrorWhenACopyFails) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].at("verified"), "false");
   EXPECT_NE(rows[0].at("error").find("Input/output error"), std::string::npos);
-  EXPECT_NE(read_text(md_path).find("FAILED: fdatasync"), std::string::npos) << read_text(md_path);
+  // The error names the source and the step, then the destination it failed on.
+  EXPECT_NE(read_text(md_path).find("FAILED: copy " + dir.path()), std::string::npos)
+      << read_text(md_path);
+  EXPECT_NE(read_text(md_path).find(": fdatasync " + dir.path()), std::string::npos)
+      << read_text(md_path);
 }
 
 TEST(Exports, NothingIsWrittenWhenUsageIsBad) {
@@ -480,29 +485,50 @@ TEST(Exports, NothingIsWrittenWhenUsageIsBad) {
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 
-TEST(Warnings, OverlappingRangesNameTheEngines) {
-  // Whether two engines' ranges overlap depends on the run, so the test reads the ranges from
-  // the JSON and checks that a warning appears exactly when they overlap. The unit tests of
-  // overlap_warnings() cover both cases deterministically.
+// The comparison and the warning come from one test: with two engines, the warning names their
+// pair exactly when the ranking says the difference is within the noise, with the same ratio
+// and uncertainty, in the console (under the comparison), the JSON (the scenario's and the
+// run's warnings), the CSV and the Markdown.
+TEST(Warnings, TheRankingWarningComesFromTheSameTestAsTheRanking) {
   TestDir dir, out;
-  const std::string path = out.path() + "/r.json";
-  const ProcessResult r = run_binary(small_run(dir, {"-runs", "3", "-warmup", "0", "-json", path}));
+  const std::string json_path = out.path() + "/r.json", csv_path = out.path() + "/r.csv",
+                    md_path = out.path() + "/r.md";
+  const ProcessResult r =
+      run_binary(small_run(dir, {"-runs", "3", "-warmup", "0", "-json", json_path, "-csv", csv_path,
+                                 "-markdown", md_path}));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  const json doc = parse_json(read_text(path));
-  const json& e = doc["scenarios"][0]["engines"];
-  const double a_min = e[0]["wall_seconds"]["min"], a_max = e[0]["wall_seconds"]["max"];
-  const double b_min = e[1]["wall_seconds"]["min"], b_max = e[1]["wall_seconds"]["max"];
-  const bool overlap = !(a_max < b_min || b_max < a_min);
-  bool warned = false;
-  for (const json& w : doc["warnings"]) {
-    const std::string text = w.get<std::string>();
-    if (text.find("overlap") == std::string::npos) continue;
-    warned = true;
-    EXPECT_NE(text.find("6x10K: the runs of xev"), std::string::npos) << text;
-    EXPECT_NE(text.find(" and goroutine ("), std::string::npos) << text;
-    EXPECT_NE(r.out.find("***WARNING*** " + text), std::string::npos) << r.out;
+  const json doc = parse_json(read_text(json_path));
+  const json& scenario = doc["scenarios"][0];
+  const json& ranking = scenario["ranking"];
+  ASSERT_EQ(ranking.size(), 2u);
+  const bool beyond = ranking[1]["beyond_noise"].get<bool>();
+  const double ratio = ranking[1]["ratio_to_fastest"], uncertainty = ranking[1]["uncertainty"];
+  EXPECT_EQ(beyond, std::abs(ratio - 1.0) > uncertainty) << "the interval decides";
+  const std::string pair =
+      fmt::format("{} and {} ({:.2f} \u00b1 {:.2f}x)", ranking[0]["label"].get<std::string>(),
+                  ranking[1]["label"].get<std::string>(), ratio, uncertainty);
+  const std::string warning =
+      "6x10K: within the noise, their order could flip on another run: " + pair;
+  const std::string verdict = beyond ? "(beyond the noise)" : "(within the noise)";
+  EXPECT_NE(r.out.find(fmt::format("  {} is {:.2f} \u00b1 {:.2f}x faster than {} {}\n",
+                                   ranking[0]["label"].get<std::string>(), ratio, uncertainty,
+                                   ranking[1]["label"].get<std::string>(), verdict)),
+            std::string::npos)
+      << r.out;
+  const auto in = [](const json& list, const std::string& text) {
+    return std::find(list.begin(), list.end(), text) != list.end();
+  };
+  EXPECT_EQ(in(scenario["warnings"], warning), !beyond) << scenario["warnings"].dump();
+  EXPECT_EQ(in(doc["warnings"], warning), !beyond) << doc["warnings"].dump();
+  EXPECT_EQ(scenario["warnings"].size(), beyond ? 0u : 1u);
+  EXPECT_EQ(r.out.find("***WARNING*** " + warning + "\n") != std::string::npos, !beyond) << r.out;
+  EXPECT_EQ(read_text(md_path).find("**Warning:** " + warning) != std::string::npos, !beyond);
+  for (const auto& row : csv_rows(read_text(csv_path))) {
+    if (row.at("label") != ranking[1]["label"].get<std::string>()) continue;
+    EXPECT_EQ(std::stod(row.at("ratio_to_fastest")), ratio);
+    EXPECT_EQ(std::stod(row.at("ratio_uncertainty")), uncertainty);
+    EXPECT_EQ(row.at("beyond_noise"), beyond ? "true" : "false");
   }
-  EXPECT_EQ(warned, overlap) << r.out;
 }
 
 }  // namespace

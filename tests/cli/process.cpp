@@ -16,14 +16,25 @@ extern char** environ;
 namespace ccopy::testing {
 
 Process::Process(const std::string& program, const std::vector<std::string>& args,
-                 const std::vector<std::string>& env) {
+                 const std::vector<std::string>& env)
+    : Process(program, args, SpawnOptions{env, SpawnOptions::kPipe, {}, false}) {}
+
+Process::Process(const std::string& program, const std::vector<std::string>& args,
+                 const SpawnOptions& options) {
+  const std::vector<std::string>& env = options.env;
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0) throw std::runtime_error("pipe");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  if (options.stdout_fd == SpawnOptions::kPipe)
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  else if (options.stdout_fd == SpawnOptions::kClosed)
+    posix_spawn_file_actions_addclose(&actions, 1);
+  else
+    posix_spawn_file_actions_adddup2(&actions, options.stdout_fd, 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
   // The child starts with no signals blocked or ignored, whatever the test runner did.
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -32,7 +43,12 @@ Process::Process(const std::string& program, const std::vector<std::string>& arg
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  int flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (options.own_process_group) {
+    posix_spawnattr_setpgroup(&attr, 0);
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&attr, static_cast<short>(flags));
 
   std::vector<std::string> storage{program};
   storage.insert(storage.end(), args.begin(), args.end());
@@ -54,6 +70,7 @@ Process::Process(const std::string& program, const std::vector<std::string>& arg
   for (std::string& s : env_storage) envp.push_back(s.data());
   envp.push_back(nullptr);
 
+  group_ = options.own_process_group;
   const int rc = ::posix_spawn(&pid_, program.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
@@ -64,9 +81,11 @@ Process::Process(const std::string& program, const std::vector<std::string>& arg
   if (rc != 0) throw std::runtime_error(std::string("posix_spawn: ") + std::strerror(rc));
 }
 
+void Process::kill_hard() { ::kill(group_ ? -pid_ : pid_, SIGKILL); }
+
 Process::~Process() {
   if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
+    kill_hard();
     int status;
     ::waitpid(pid_, &status, 0);
   }
@@ -110,19 +129,26 @@ ProcessResult Process::finish(std::chrono::milliseconds limit) {
   while (pump(50)) {
     if (std::chrono::steady_clock::now() > deadline) {
       result_.timed_out = true;
-      ::kill(pid_, SIGKILL);
+      kill_hard();
     }
   }
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
   result_.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result_.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   return result_;
 }
 
 ProcessResult run_binary(const std::vector<std::string>& args, const std::vector<std::string>& env,
                          std::chrono::milliseconds limit) {
   Process p(CCOPY_BINARY, args, env);
+  return p.finish(limit);
+}
+
+ProcessResult run_binary(const std::vector<std::string>& args, const SpawnOptions& options,
+                         std::chrono::milliseconds limit) {
+  Process p(CCOPY_BINARY, args, options);
   return p.finish(limit);
 }
 

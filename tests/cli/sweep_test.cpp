@@ -62,7 +62,8 @@ TEST(Sweep, EndsWithATableRowPerScenarioBeforeTheVerdict) {
   const std::string cell = " +[0-9]+\\.[0-9] MiB/s, [0-9]+ files/s +";
   for (std::size_t i = 0; i < names.size(); ++i) {
     const std::regex row("  " + std::string(names[i]) + " +\\|" + cell + "\\|" + cell +
-                         "\\| (xev|goroutine) [0-9]+\\.[0-9]{2}x( \\(within the noise\\))?");
+                         "\\| (xev|goroutine) [0-9]+\\.[0-9]{2} \u00b1 [0-9]+\\.[0-9]{2}x( "
+                         "\\(within the noise\\))?");
     EXPECT_TRUE(std::regex_match(lines[table + 3 + i], row)) << lines[table + 3 + i];
   }
   EXPECT_EQ(lines.back(), "Verification: OK");

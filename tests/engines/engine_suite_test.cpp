@@ -1,21 +1,23 @@
 // ONE suite, instantiated for EVERY engine in the registry (libuv's TEST_FS_IMPL habit): each
-// case copies a set of files and every copy must verify byte for byte. The event loops that
-// can copy inside the kernel run it three times: -kernel-copy auto, on and off.
+// case copies a tree through the copy path and the copy must verify against its source, entry
+// by entry. The event loops that can copy inside the kernel run it three times: -kernel-copy
+// auto, on and off.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
-#include <optional>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "ccopy/engine.hpp"
-#include "ccopy/fileset.hpp"
-#include "ccopy/verify.hpp"
 #include "sys/sys.hpp"
-#include "test_dir.hpp"
+#include "tree_fixture.hpp"
 
 namespace ccopy {
 namespace {
 
-using testing::entries_in;
+using testing::TreeFixture;
 
 // One instance of the suite: an engine, and how it is asked to copy.
 struct SuiteCase {
@@ -31,8 +33,6 @@ class EngineSuite : public ::testing::TestWithParam<SuiteCase> {
     const Availability a = info->probe();
     if (!a.available) GTEST_SKIP() << GetParam().engine << " cannot run here: " << a.reason;
     engine_ = info->make();
-    ASSERT_TRUE(dir_.ok());
-    ASSERT_FALSE(Workspace::create(dir_.path(), workspace_));
   }
 
   // The options every case starts from: the defaults, with this instance's kernel copy.
@@ -42,78 +42,99 @@ class EngineSuite : public ::testing::TestWithParam<SuiteCase> {
     return options;
   }
 
-  void copy_and_verify(std::size_t count, std::uint64_t size) {
-    copy_and_verify(count, size, base_options());
-  }
-
-  // Generates `count` files of `size` bytes, copies them, and checks every outcome and copy.
-  // With `hook`, every result of the copy (only) passes through it.
-  void copy_and_verify(std::size_t count, std::uint64_t size, const EngineOptions& options,
-                       sys::FaultHook hook = nullptr, void* context = nullptr) {
-    const std::vector<CopyJob> jobs = plan_jobs(workspace_, count, size);
-    ASSERT_FALSE(generate_sources(jobs, 42));
+  // Copies the fixture's tree (with `hook` on every result of the copy only) and checks that
+  // the copy path reports every entry copied and the copy verifies entry by entry.
+  void copy_and_verify(const TreeFixture& tree, const EngineOptions& options,
+                       const CopyOptions& copy = testing::benchmark_options(),
+                       sys::FaultHook hook = nullptr, void* context = nullptr,
+                       const VerifyOptions& verify = {}) {
+    ASSERT_TRUE(tree.ok()) << tree.error();
     sys::set_fault_hook(hook, context);
-    const CopyReport report = engine_->copy(jobs, options);
+    const CopyResult result = tree.copy(*engine_, options, copy);
     sys::set_fault_hook(nullptr, nullptr);
-    ASSERT_FALSE(report.first_error()) << report.first_error().message();
-    ASSERT_EQ(report.files.size(), count);
-    EXPECT_FALSE(report.cancelled);
-    for (std::size_t i = 0; i < count; ++i) {
-      EXPECT_TRUE(report.files[i].attempted) << jobs[i].source;
-      EXPECT_EQ(report.files[i].bytes, size) << jobs[i].source;
-      EXPECT_GE(report.files[i].latency_ns, 0);
+    ASSERT_TRUE(result.ok()) << testing::first_error(result);
+    std::uint64_t files = 0, dirs = 0, symlinks = 0, links = 0, fifos = 0, bytes = 0;
+    for (const ManifestEntry& e : tree.manifest().entries) {
+      switch (e.kind) {
+        case EntryKind::directory: ++dirs; break;
+        case EntryKind::regular: ++files, bytes += e.size; break;
+        case EntryKind::symlink: ++symlinks; break;
+        case EntryKind::hardlink: ++links; break;
+        case EntryKind::fifo: ++fifos; break;
+      }
     }
-    const VerifyReport verdict = verify_copies(jobs);
-    EXPECT_TRUE(verdict.ok()) << verdict.first_error().message();
-    EXPECT_EQ(entries_in(workspace_.destination_dir()), count);
+    EXPECT_EQ(result.copied.files, files);
+    EXPECT_EQ(result.copied.directories, dirs);
+    EXPECT_EQ(result.copied.symlinks, symlinks);
+    EXPECT_EQ(result.copied.hardlinks, links);
+    EXPECT_EQ(result.copied.specials, fifos);
+    EXPECT_LE(result.copied.bytes, bytes);  // holes are not copied
+    const VerifyResult verdict = tree.verify(verify);
+    EXPECT_TRUE(verdict.ok()) << verdict.first;
+    EXPECT_EQ(verdict.entries + 1, tree.manifest().entries.size());  // the root is not an entry
   }
 
-  testing::TestDir dir_;
-  Workspace workspace_;
+  void copy_flat(std::uint64_t count, std::uint64_t size) {
+    copy_flat(count, size, base_options());
+  }
+  void copy_flat(std::uint64_t count, std::uint64_t size, const EngineOptions& options,
+                 sys::FaultHook hook = nullptr, void* context = nullptr) {
+    const TreeFixture tree(count, size);
+    copy_and_verify(tree, options, testing::benchmark_options(), hook, context);
+  }
+
   std::unique_ptr<Engine> engine_;
 };
 
-TEST_P(EngineSuite, CopiesZeroFiles) { copy_and_verify(0, 100); }
-TEST_P(EngineSuite, CopiesOneEmptyFile) { copy_and_verify(1, 0); }
-TEST_P(EngineSuite, CopiesOneByte) { copy_and_verify(1, 1); }
-TEST_P(EngineSuite, CopiesOneByteLessThanAChunk) { copy_and_verify(3, 65535); }
-TEST_P(EngineSuite, CopiesExactlyOneChunk) { copy_and_verify(3, 65536); }
-TEST_P(EngineSuite, CopiesOneByteMoreThanAChunk) { copy_and_verify(3, 65537); }
-TEST_P(EngineSuite, CopiesThreeMiBAndSevenBytes) { copy_and_verify(4, 3 * 1024 * 1024 + 7); }
-TEST_P(EngineSuite, CopiesAThousandSmallFiles) { copy_and_verify(1000, 4096); }
+TreeRecipe shape(Shape s, double scale = 1.0) {
+  TreeRecipe recipe;
+  recipe.shape = s;
+  recipe.scale = scale;
+  recipe.seed = 11;
+  return recipe;
+}
+
+TEST_P(EngineSuite, CopiesAnEmptyDirectory) { copy_flat(0, 100); }
+TEST_P(EngineSuite, CopiesOneEmptyFile) { copy_flat(1, 0); }
+TEST_P(EngineSuite, CopiesOneByte) { copy_flat(1, 1); }
+TEST_P(EngineSuite, CopiesOneByteLessThanAChunk) { copy_flat(3, 65535); }
+TEST_P(EngineSuite, CopiesExactlyOneChunk) { copy_flat(3, 65536); }
+TEST_P(EngineSuite, CopiesOneByteMoreThanAChunk) { copy_flat(3, 65537); }
+TEST_P(EngineSuite, CopiesThreeMiBAndSevenBytes) { copy_flat(4, 3 * 1024 * 1024 + 7); }
+TEST_P(EngineSuite, CopiesAThousandSmallFiles) { copy_flat(1000, 4096); }
 
 TEST_P(EngineSuite, CopiesWithOneFileInFlight) {
   EngineOptions options = base_options();
   options.inflight = 1;
-  copy_and_verify(20, 100'000, options);
+  copy_flat(20, 100'000, options);
 }
 
 TEST_P(EngineSuite, CopiesWithOneWorker) {
   EngineOptions options = base_options();
   options.workers = 1;
-  copy_and_verify(20, 100'000, options);
+  copy_flat(20, 100'000, options);
 }
 
 TEST_P(EngineSuite, CopiesWithAnOddChunkSize) {
   EngineOptions options = base_options();
   options.chunk = 4097;
-  copy_and_verify(5, 50'000, options);
+  copy_flat(5, 50'000, options);
 }
 
-// Several rings share one list of files (uring); engines with one loop or none ignore `loops`.
+// Several rings share one walk (uring); engines with one loop or none ignore `loops`.
 TEST_P(EngineSuite, CopiesWithSeveralLoops) {
   EngineOptions options = base_options();
   options.loops = 3;
   options.inflight = 2;
   options.chunk = 4097;
-  copy_and_verify(7, 50'000, options);
+  copy_flat(7, 50'000, options);
 }
 
 // More loops than files: the loops without a file must end without touching anything.
 TEST_P(EngineSuite, CopiesWithMoreLoopsThanFiles) {
   EngineOptions options = base_options();
   options.loops = 8;
-  copy_and_verify(2, 70'000, options);
+  copy_flat(2, 70'000, options);
 }
 
 // A chunk one byte short of 64 KiB puts every chunk but the first off a page boundary; a pipe
@@ -122,20 +143,61 @@ TEST_P(EngineSuite, CopiesWithMoreLoopsThanFiles) {
 TEST_P(EngineSuite, CopiesChunksThatStraddlePages) {
   EngineOptions options = base_options();
   options.chunk = 65535;
-  copy_and_verify(2, 3 * 1024 * 1024 + 7, options);
+  copy_flat(2, 3 * 1024 * 1024 + 7, options);
 }
 
 // One large file with a small chunk: several chunks of it are in flight at once.
 TEST_P(EngineSuite, CopiesOneFileInManySmallChunks) {
   EngineOptions options = base_options();
   options.chunk = 4096;
-  copy_and_verify(1, 1024 * 1024 + 3, options);
+  copy_flat(1, 1024 * 1024 + 3, options);
 }
 
 TEST_P(EngineSuite, CopiesWithFsync) {
   EngineOptions options = base_options();
   options.fsync = true;
-  copy_and_verify(5, 70'000, options);
+  copy_flat(5, 70'000, options);
+}
+
+// Every kind of entry: nested and empty directories, sparse files, symlinks of every sort,
+// hardlink groups, a FIFO, odd names, odd modes, and a path deeper than PATH_MAX.
+TEST_P(EngineSuite, CopiesTheMixedTree) {
+  const TreeFixture tree(shape(Shape::mixed));
+  VerifyOptions verify;
+  verify.holes = true;
+  verify.links = true;
+  verify.mode = true;
+  copy_and_verify(tree, base_options(), testing::benchmark_options(), nullptr, nullptr, verify);
+}
+
+TEST_P(EngineSuite, CopiesTheMixedTreeWithSmallChunksAndOneFileInFlight) {
+  const TreeFixture tree(shape(Shape::mixed));
+  EngineOptions options = base_options();
+  options.chunk = 4096;
+  options.inflight = 1;
+  options.workers = 1;
+  copy_and_verify(tree, options);
+}
+
+// What cp -a keeps: owners, nanosecond times (directories' set after their contents) and
+// extended attributes, besides modes and hardlinks.
+TEST_P(EngineSuite, KeepsEverythingCpArchiveKeeps) {
+  const TreeFixture tree(shape(Shape::mixed));
+  VerifyOptions verify;
+  verify.times = true;
+  verify.ownership = true;
+  verify.xattrs = true;
+  copy_and_verify(tree, base_options(), testing::archive_options(), nullptr, nullptr, verify);
+}
+
+TEST_P(EngineSuite, CopiesANestedTreeOfManySizes) {
+  const TreeFixture tree(shape(Shape::node_modules, 0.05));
+  copy_and_verify(tree, base_options());
+}
+
+TEST_P(EngineSuite, CopiesALinuxShapedTree) {
+  const TreeFixture tree(shape(Shape::linux, 0.01));
+  copy_and_verify(tree, base_options());
 }
 
 bool moves_data(sys::Op op) {
@@ -163,74 +225,97 @@ long interrupt_some(sys::Op op, long result, void* context) {
 TEST_P(EngineSuite, ResumesShortReadsAndWrites) {
   EngineOptions options = base_options();
   options.chunk = 16 * 1024;
-  copy_and_verify(6, 100'003, options, halve_transfers);
+  copy_flat(6, 100'003, options, halve_transfers);
 }
 
 TEST_P(EngineSuite, RetriesInterruptedCalls) {
   std::atomic<unsigned> count{0};
   EngineOptions options = base_options();
   options.chunk = 16 * 1024;
-  copy_and_verify(6, 100'003, options, interrupt_some, &count);
+  copy_flat(6, 100'003, options, interrupt_some, &count);
   EXPECT_GT(count.load(), 0u);
 }
 
-TEST_P(EngineSuite, ReportsAMissingSourceByName) {
-  std::vector<CopyJob> jobs = plan_jobs(workspace_, 3, 1000);
-  ASSERT_FALSE(generate_sources(jobs, 1));
-  jobs[1].source += ".missing";
-  const CopyReport report = engine_->copy(jobs, base_options());
-  EXPECT_FALSE(report.files[0].error);
-  EXPECT_FALSE(report.files[2].error);
-  ASSERT_TRUE(report.files[1].error);
-  EXPECT_EQ(report.files[1].error.code, ENOENT);
-  EXPECT_NE(report.files[1].error.message().find(jobs[1].source), std::string::npos);
-  EXPECT_TRUE(verify_copy(jobs[0]).ok());
-  EXPECT_TRUE(verify_copy(jobs[2]).ok());
+// The first source opened vanishes (ENOENT) between the walk and the open: that file is the
+// copy's one error, named by its path, and the others are copied.
+long first_open_vanishes(sys::Op op, long result, void* context) {
+  auto& fired = *static_cast<std::atomic<bool>*>(context);
+  if (op == sys::Op::open_source && result >= 0 && !fired.exchange(true)) return -ENOENT;
+  return result;
+}
+
+TEST_P(EngineSuite, ReportsASourceThatVanishedByName) {
+  const TreeFixture tree(5, 1000);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  std::atomic<bool> fired{false};
+  sys::set_fault_hook(first_open_vanishes, &fired);
+  const CopyResult result = tree.copy(*engine_, base_options());
+  sys::set_fault_hook(nullptr, nullptr);
+  ASSERT_TRUE(fired.load());
+  EXPECT_EQ(result.failed, 1u);
+  EXPECT_EQ(result.copied.files, 4u);
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].code, ENOENT);
+  EXPECT_EQ(result.errors[0].operation, "open");
+  EXPECT_EQ(result.errors[0].path.rfind(tree.source() + "/file_", 0), 0u) << result.errors[0].path;
+  EXPECT_EQ(testing::entries_in(tree.destination()), 4u);  // nothing left of the failed one
 }
 
 TEST_P(EngineSuite, RefusesToOverwriteAnExistingDestination) {
-  const std::vector<CopyJob> jobs = plan_jobs(workspace_, 2, 1000);
-  ASSERT_FALSE(generate_sources(jobs, 1));
-  ASSERT_FALSE(generate_sources({CopyJob{jobs[0].destination, "", 10}}, 2));
-  const CopyReport report = engine_->copy(jobs, base_options());
-  ASSERT_TRUE(report.files[0].error);
-  EXPECT_EQ(report.files[0].error.code, EEXIST);
-  EXPECT_FALSE(report.files[1].error);
+  const TreeFixture tree(3, 1000);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  ASSERT_TRUE(tree.copy(*engine_, base_options()).ok());
+  const CopyResult again = tree.copy(*engine_, base_options());
+  EXPECT_EQ(again.failed, 3u);
+  for (const CopyError& e : again.errors) EXPECT_EQ(e.code, EEXIST) << e.path;
+  EXPECT_TRUE(tree.verify().ok());  // the first copy is intact
 }
 
-TEST_P(EngineSuite, ReportsASourceShorterThanPlanned) {
-  std::vector<CopyJob> jobs = plan_jobs(workspace_, 1, 10'000);
-  ASSERT_FALSE(generate_sources(jobs, 1));
-  jobs[0].size = 20'000;
-  const CopyReport report = engine_->copy(jobs, base_options());
-  ASSERT_TRUE(report.files[0].error);
-  EXPECT_NE(report.files[0].error.message().find("ended at byte 10000"), std::string::npos)
-      << report.files[0].error.message();
-}
+// A source truncated after its size was read (when its destination is created, before any byte
+// moves): the copy fails, naming the first missing byte, even when several chunks in flight
+// meet the end, and leaves no partial file behind.
+struct Truncator {
+  std::string path;
+  std::atomic<bool> done{false};
+  static long hook(sys::Op op, long result, void* context) {
+    auto& self = *static_cast<Truncator*>(context);
+    if (op == sys::Op::create_destination && result >= 0 && !self.done.exchange(true))
+      (void)::truncate(self.path.c_str(), 10000);
+    return result;
+  }
+};
 
-// With small chunks, several of them meet the end of the source; the error still names the
-// first missing byte.
-TEST_P(EngineSuite, ReportsASourceShorterThanPlannedInSmallChunks) {
-  std::vector<CopyJob> jobs = plan_jobs(workspace_, 1, 10'000);
-  ASSERT_FALSE(generate_sources(jobs, 1));
-  jobs[0].size = 30'000;
-  EngineOptions options = base_options();
-  options.chunk = 4096;
-  const CopyReport report = engine_->copy(jobs, options);
-  ASSERT_TRUE(report.files[0].error);
-  EXPECT_NE(report.files[0].error.message().find("ended at byte 10000"), std::string::npos)
-      << report.files[0].error.message();
+TEST_P(EngineSuite, ReportsASourceTruncatedWhileItIsCopied) {
+  for (const std::size_t chunk : {std::size_t{64} * 1024, std::size_t{4096}}) {
+    const TreeFixture tree(1, 300'000);
+    ASSERT_TRUE(tree.ok()) << tree.error();
+    Truncator truncate;
+    truncate.path = tree.source() + "/file_000000";
+    EngineOptions options = base_options();
+    options.chunk = chunk;
+    sys::set_fault_hook(Truncator::hook, &truncate);
+    const CopyResult result = tree.copy(*engine_, options);
+    sys::set_fault_hook(nullptr, nullptr);
+    ASSERT_TRUE(truncate.done.load());
+    ASSERT_EQ(result.failed, 1u) << "chunk " << chunk;
+    EXPECT_NE(result.errors[0].detail.find("ended at byte 10000, expected 300000"),
+              std::string::npos)
+        << result.errors[0].detail;
+    EXPECT_EQ(testing::entries_in(tree.destination()), 0u);
+  }
 }
 
 TEST_P(EngineSuite, StopsBeforeStartingWhenCancelled) {
-  const std::vector<CopyJob> jobs = plan_jobs(workspace_, 10, 1000);
-  ASSERT_FALSE(generate_sources(jobs, 1));
+  const TreeFixture tree(10, 1000);
+  ASSERT_TRUE(tree.ok()) << tree.error();
   std::atomic<bool> cancel{true};
-  EngineOptions options = base_options();
+  CopyOptions options = testing::benchmark_options();
   options.cancel = &cancel;
-  const CopyReport report = engine_->copy(jobs, options);
-  EXPECT_TRUE(report.cancelled);
-  for (const FileOutcome& file : report.files) EXPECT_FALSE(file.attempted && !file.error);
+  const CopyResult result = tree.copy(*engine_, base_options(), options);
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_EQ(result.copied.files, 0u);
+  EXPECT_EQ(result.failed, 0u);
+  EXPECT_EQ(testing::entries_in(tree.destination()), 0u);
 }
 
 struct CancelAfter {
@@ -248,40 +333,42 @@ long cancel_after_reads(sys::Op op, long result, void* context) {
   return result;
 }
 
-std::size_t open_descriptors() { return entries_in("/proc/self/fd"); }
+// Every file left in a destination is complete: the ones in progress were removed.
+void expect_only_complete_files(const TreeFixture& tree) {
+  for (const auto& entry : std::filesystem::directory_iterator(tree.destination())) {
+    const std::string name = entry.path().filename();
+    EXPECT_EQ(std::filesystem::file_size(entry.path()),
+              std::filesystem::file_size(tree.source() + "/" + name))
+        << name << " was left partial";
+  }
+}
 
 TEST_P(EngineSuite, StopsMidCopyWhenCancelledAndClosesEverything) {
-  const std::vector<CopyJob> all = plan_jobs(workspace_, 41, 200'000);
-  ASSERT_FALSE(generate_sources(all, 1));
+  const TreeFixture tree(40, 200'000);
+  ASSERT_TRUE(tree.ok()) << tree.error();
   // A first copy lets the engine make what it keeps for the life of the process (libuv's
-  // signal pipe, say), so that only descriptors of this copy are counted.
-  ASSERT_FALSE(engine_->copy(std::span(all).subspan(40), base_options()).first_error());
-  const std::span<const CopyJob> jobs = std::span(all).first(40);
-  const std::size_t descriptors = open_descriptors();
+  // signal pipe, its pool), so that only descriptors of this copy are counted.
+  ASSERT_TRUE(tree.copy(*engine_, base_options()).ok());
+  ASSERT_TRUE(tree.reset());
+  const std::size_t descriptors = testing::open_descriptors();
   CancelAfter state;
   state.limit = 10;
   EngineOptions options = base_options();
-  options.cancel = &state.cancel;
   options.workers = 4;
   options.inflight = 4;
   options.chunk = 16 * 1024;
+  CopyOptions copy = testing::benchmark_options();
+  copy.cancel = &state.cancel;
   sys::set_fault_hook(cancel_after_reads, &state);
-  const CopyReport report = engine_->copy(jobs, options);
+  const CopyResult result = tree.copy(*engine_, options, copy);
   sys::set_fault_hook(nullptr, nullptr);
   ASSERT_TRUE(state.cancel.load());
-  EXPECT_TRUE(report.cancelled);
-  std::size_t unfinished = 0;
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    const FileOutcome& file = report.files[i];
-    if (!file.attempted)
-      ++unfinished;
-    else if (file.error)
-      EXPECT_EQ(file.error.code, ECANCELED) << file.error.message();
-    else
-      EXPECT_TRUE(verify_copy(jobs[i]).ok()) << jobs[i].source;
-  }
-  EXPECT_GT(unfinished, 0u);
-  EXPECT_EQ(open_descriptors(), descriptors);
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_EQ(result.failed, 0u) << testing::first_error(result);
+  EXPECT_LT(result.copied.files, 40u);
+  EXPECT_EQ(testing::entries_in(tree.destination()), result.copied.files);
+  expect_only_complete_files(tree);
+  EXPECT_EQ(testing::open_descriptors(), descriptors);
 }
 
 TEST_P(EngineSuite, DescribesItsConcurrency) {

@@ -1,16 +1,17 @@
-// Helpers for engine-specific tests: a fault hook installed for one scope, a workspace of
-// generated sources, and a count of this process's open descriptors.
+// Helpers for engine-specific tests: a fault hook installed for one scope, and what a copy's
+// result says (its notes, the files left in a destination).
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <atomic>
+#include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <string>
 
-#include "ccopy/fileset.hpp"
+#include "ccopy/copy.hpp"
 #include "sys/sys.hpp"
-#include "test_dir.hpp"
+#include "tree_fixture.hpp"
 
 namespace ccopy::testing {
 
@@ -33,28 +34,44 @@ class ScopedFault {
   Filter filter_;
 };
 
-/// How many descriptors this process holds open now.
-inline std::size_t open_descriptors() { return entries_in("/proc/self/fd"); }
+/// Whether one of the copy's notes contains `text`.
+inline bool has_note(const CopyResult& result, const std::string& text) {
+  return std::any_of(result.notes.begin(), result.notes.end(),
+                     [&](const std::string& note) { return note.find(text) != std::string::npos; });
+}
 
-/// A workspace in a fresh test directory, with `count` generated sources of `size` bytes.
-class GeneratedFiles {
- public:
-  GeneratedFiles(std::size_t count, std::uint64_t size) {
-    ok_ = dir_.ok() && !Workspace::create(dir_.path(), workspace_);
-    if (!ok_) return;
-    jobs_ = plan_jobs(workspace_, count, size);
-    ok_ = !generate_sources(jobs_, 7);
+/// Checks that a flat tree's copy is whole: nothing failed, every file counted with all its
+/// bytes, and the copy verifies entry by entry.
+inline void expect_whole_copy(const TreeFixture& tree, const CopyResult& result) {
+  ASSERT_TRUE(result.ok()) << first_error(result);
+  std::uint64_t files = 0, bytes = 0;
+  for (const ManifestEntry& e : tree.manifest().entries) {
+    if (e.kind != EntryKind::regular) continue;
+    ++files;
+    bytes += e.size;
   }
-  [[nodiscard]] bool ok() const { return ok_; }
-  [[nodiscard]] const std::vector<CopyJob>& jobs() const { return jobs_; }
-  /// Empties the destination for another run.
-  [[nodiscard]] bool reset() const { return !workspace_.reset_destination(); }
+  EXPECT_EQ(result.copied.files, files);
+  EXPECT_EQ(result.copied.bytes, bytes);
+  const VerifyResult verdict = tree.verify();
+  EXPECT_TRUE(verdict.ok()) << verdict.first;
+}
 
- private:
-  TestDir dir_;
-  Workspace workspace_;
-  std::vector<CopyJob> jobs_;
-  bool ok_ = false;
-};
+/// Checks that every file left in a flat tree's destination is complete (a copy that stopped or
+/// failed removes what it left partial) and returns how many there are.
+inline std::size_t expect_only_complete_files(const TreeFixture& tree) {
+  std::size_t files = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(tree.destination(), ec)) {
+    const std::string name = entry.path().filename();
+    EXPECT_EQ(std::filesystem::file_size(entry.path()),
+              std::filesystem::file_size(tree.source() + "/" + name))
+        << name << " was left partial";
+    VerifyResult verdict;
+    EXPECT_FALSE(verify_copy(tree.source() + "/" + name, entry.path(), {}, verdict));
+    EXPECT_TRUE(verdict.ok()) << verdict.first;
+    ++files;
+  }
+  return files;
+}
 
 }  // namespace ccopy::testing

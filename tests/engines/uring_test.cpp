@@ -1,17 +1,21 @@
 // The uring engine's splice path (-kernel-copy): faults the fault seam injects into splice
 // completions, where a pipe may hold more or less than a result says; a file system's refusal
-// of splice; and what describe() says about the path that runs.
+// of splice; what describe() says about the path that runs; and the resubmission of what
+// io_uring cancelled before it ran.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
 
 #include "ccopy/engine.hpp"
-#include "ccopy/verify.hpp"
 #include "scoped_fault.hpp"
 
 namespace ccopy {
 namespace {
 
-using testing::GeneratedFiles;
 using testing::ScopedFault;
+using testing::TreeFixture;
 
 std::unique_ptr<Engine> uring_or_skip() {
   const EngineInfo* info = find_engine("uring");
@@ -25,12 +29,8 @@ EngineOptions splicing() {
   return options;
 }
 
-void expect_all_verified(const GeneratedFiles& files, const CopyReport& report) {
-  ASSERT_FALSE(report.first_error()) << report.first_error().message();
-  for (std::size_t i = 0; i < files.jobs().size(); ++i)
-    EXPECT_EQ(report.files[i].bytes, files.jobs()[i].size) << files.jobs()[i].source;
-  const VerifyReport verdict = verify_copies(files.jobs());
-  EXPECT_TRUE(verdict.ok()) << verdict.first_error().message();
+std::string file_name(const std::string& path) {
+  return std::filesystem::path(path).filename().string();
 }
 
 // With a 65535-byte chunk every splice but a file's first starts off a page boundary, so the
@@ -40,26 +40,26 @@ void expect_all_verified(const GeneratedFiles& files, const CopyReport& report) 
 TEST(UringSplice, BelievesThePipeWhenASpliceInReportsLessThanItHolds) {
   const std::unique_ptr<Engine> engine = uring_or_skip();
   if (!engine) GTEST_SKIP() << "io_uring cannot run here";
-  GeneratedFiles files(3, 3 * 1024 * 1024 + 7);
-  ASSERT_TRUE(files.ok());
+  const TreeFixture tree(3, 3 * 1024 * 1024 + 7);
+  ASSERT_TRUE(tree.ok()) << tree.error();
   std::atomic<unsigned> halved{0};
   std::atomic<unsigned> cancelled_by_kernel{0};
   EngineOptions options = splicing();
   options.chunk = 65535;
   const std::size_t descriptors = testing::open_descriptors();
-  CopyReport report;
+  CopyResult result;
   {
-    const ScopedFault fault([&](sys::Op op, long result) {
-      if (op == sys::Op::splice_out && result == -ECANCELED) ++cancelled_by_kernel;
-      if (op != sys::Op::splice_in || result <= 1) return result;
+    const ScopedFault fault([&](sys::Op op, long res) {
+      if (op == sys::Op::splice_out && res == -ECANCELED) ++cancelled_by_kernel;
+      if (op != sys::Op::splice_in || res <= 1) return res;
       ++halved;
-      return result / 2;
+      return res / 2;
     });
-    report = engine->copy(files.jobs(), options);
+    result = tree.copy(*engine, options);
   }
   EXPECT_GT(halved.load(), 0u);
   EXPECT_EQ(testing::open_descriptors(), descriptors) << "a pipe or a file was left open";
-  expect_all_verified(files, report);
+  testing::expect_whole_copy(tree, result);
   // With large folios in the page cache a pipe slot holds more than a page, and the kernel
   // may fill every splice: then the pipe never held more than a result said.
   if (cancelled_by_kernel.load() == 0)
@@ -72,71 +72,81 @@ TEST(UringSplice, BelievesThePipeWhenASpliceInReportsLessThanItHolds) {
 TEST(UringSplice, SplicesAgainWhenASpliceOutReportsLessThanItMoved) {
   const std::unique_ptr<Engine> engine = uring_or_skip();
   if (!engine) GTEST_SKIP() << "io_uring cannot run here";
-  GeneratedFiles files(4, 2 * 1024 * 1024 + 3);
-  ASSERT_TRUE(files.ok());
+  const TreeFixture tree(4, 2 * 1024 * 1024 + 3);
+  ASSERT_TRUE(tree.ok()) << tree.error();
   std::atomic<unsigned> halved{0};
-  CopyReport report;
+  CopyResult result;
   {
-    const ScopedFault fault([&](sys::Op op, long result) {
-      if (op != sys::Op::splice_out || result <= 1) return result;
+    const ScopedFault fault([&](sys::Op op, long res) {
+      if (op != sys::Op::splice_out || res <= 1) return res;
       ++halved;
-      return result / 2;
+      return res / 2;
     });
-    report = engine->copy(files.jobs(), splicing());
+    result = tree.copy(*engine, splicing());
   }
   EXPECT_GT(halved.load(), 0u);
-  expect_all_verified(files, report);
+  testing::expect_whole_copy(tree, result);
 }
 
-// -EIO on one splice-out fails that file alone, named by its destination; its pipe is emptied
-// before another file uses it, so every other file still verifies; nothing stays open.
+// -EIO on one splice-out fails that file alone, named by its source and its destination; its
+// pipe is emptied before another file uses it, so every other file still verifies; nothing of
+// the failed file is left, and nothing stays open.
 TEST(UringSplice, AnIoErrorOnASpliceOutFailsThatFileAlone) {
   const std::unique_ptr<Engine> engine = uring_or_skip();
   if (!engine) GTEST_SKIP() << "io_uring cannot run here";
-  GeneratedFiles files(6, 3 * 1024 * 1024 + 11);
-  ASSERT_TRUE(files.ok());
+  const TreeFixture tree(6, 3 * 1024 * 1024 + 11);
+  ASSERT_TRUE(tree.ok()) << tree.error();
   std::atomic<unsigned> outs{0};
   EngineOptions options = splicing();
   options.inflight = 2;
   const std::size_t descriptors = testing::open_descriptors();
-  CopyReport report;
+  CopyResult result;
   {
-    const ScopedFault fault([&](sys::Op op, long result) {
+    const ScopedFault fault([&](sys::Op op, long res) {
       if (op == sys::Op::splice_out && ++outs == 3) return long{-EIO};
-      return result;
+      return res;
     });
-    report = engine->copy(files.jobs(), options);
+    result = tree.copy(*engine, options);
   }
   EXPECT_EQ(testing::open_descriptors(), descriptors) << "a pipe or a file was left open";
-  ASSERT_EQ(report.failed_count(), 1u) << report.first_error().message();
-  for (std::size_t i = 0; i < files.jobs().size(); ++i) {
-    const CopyJob& job = files.jobs()[i];
-    const FileOutcome& file = report.files[i];
-    if (!file.error) {
-      EXPECT_EQ(file.bytes, job.size);
-      EXPECT_TRUE(verify_copy(job).ok()) << job.destination;
-      continue;
-    }
-    EXPECT_EQ(file.error.code, EIO);
-    EXPECT_NE(file.error.message().find("splice to " + job.destination), std::string::npos)
-        << file.error.message();
-    EXPECT_LT(file.bytes, job.size) << "a failed file counted as fully copied";
-  }
+  ASSERT_EQ(result.failed, 1u) << testing::first_error(result);
+  ASSERT_EQ(result.errors.size(), 1u);
+  const CopyError& e = result.errors[0];
+  EXPECT_EQ(e.code, EIO);
+  EXPECT_EQ(e.operation, "splice to");
+  EXPECT_EQ(e.path.rfind(tree.source() + "/file_", 0), 0u) << e.path;
+  EXPECT_EQ(e.destination, tree.destination() + "/" + file_name(e.path));
+  EXPECT_FALSE(std::filesystem::exists(e.destination)) << "the failed file was left in the copy";
+  EXPECT_EQ(result.copied.files, 5u);
+  EXPECT_EQ(testing::expect_only_complete_files(tree), 5u);
 }
 
-// A source whose splice-in reports 0 before its planned size ended early: the error is the
-// read path's, naming the first missing byte.
+// A source that ends before the size its statx gave (truncated once its destination exists):
+// the splice-in reports 0 early, and the error is the read path's, naming the first missing
+// byte; nothing of the file is left.
 TEST(UringSplice, ASourceShorterThanPlannedNamesTheFirstMissingByte) {
   const std::unique_ptr<Engine> engine = uring_or_skip();
   if (!engine) GTEST_SKIP() << "io_uring cannot run here";
-  GeneratedFiles files(1, 1'500'000);
-  ASSERT_TRUE(files.ok());
-  std::vector<CopyJob> jobs = files.jobs();
-  jobs[0].size = 5'000'000;
-  const CopyReport report = engine->copy(jobs, splicing());
-  ASSERT_TRUE(report.files[0].error);
-  EXPECT_NE(report.files[0].error.message().find("ended at byte 1500000"), std::string::npos)
-      << report.files[0].error.message();
+  const TreeFixture tree(1, 5'000'000);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  const std::string source = tree.source() + "/file_000000";
+  std::atomic<bool> truncated{false};
+  CopyResult result;
+  {
+    const ScopedFault fault([&](sys::Op op, long res) {
+      if (op == sys::Op::create_destination && res >= 0 && !truncated.exchange(true))
+        (void)::truncate(source.c_str(), 1'500'000);
+      return res;
+    });
+    result = tree.copy(*engine, splicing());
+  }
+  ASSERT_TRUE(truncated.load());
+  ASSERT_EQ(result.failed, 1u);
+  EXPECT_EQ(result.errors[0].path, source);
+  EXPECT_NE(result.errors[0].detail.find("ended at byte 1500000, expected 5000000"),
+            std::string::npos)
+      << result.errors[0].reason();
+  EXPECT_EQ(testing::entries_in(tree.destination()), 0u);
 }
 
 // A file system without splice answers EINVAL: the run falls back to read and write, says so
@@ -144,27 +154,27 @@ TEST(UringSplice, ASourceShorterThanPlannedNamesTheFirstMissingByte) {
 TEST(UringSplice, FallsBackToReadAndWriteWhenSpliceIsRefused) {
   const std::unique_ptr<Engine> engine = uring_or_skip();
   if (!engine) GTEST_SKIP() << "io_uring cannot run here";
-  GeneratedFiles files(5, 1024 * 1024 + 5);
-  ASSERT_TRUE(files.ok());
+  const TreeFixture tree(5, 1024 * 1024 + 5);
+  ASSERT_TRUE(tree.ok()) << tree.error();
   std::atomic<unsigned> splices{0};
   std::atomic<unsigned> reads{0};
   EngineOptions options = splicing();
   options.inflight = 1;  // one chunk at a time: the files after the refusal start after it
-  CopyReport report;
+  CopyResult result;
   {
     // The refused splice-out did run: the chunk must read again what its pipe no longer has.
-    const ScopedFault fault([&](sys::Op op, long result) {
+    const ScopedFault fault([&](sys::Op op, long res) {
       if (op == sys::Op::read) ++reads;
       if (op == sys::Op::splice_out && ++splices == 2) return long{-EINVAL};
-      return result;
+      return res;
     });
-    report = engine->copy(files.jobs(), options);
+    result = tree.copy(*engine, options);
   }
-  expect_all_verified(files, report);
+  testing::expect_whole_copy(tree, result);
   EXPECT_GT(reads.load(), 0u) << "nothing was read after the refusal";
-  ASSERT_EQ(report.notes.size(), 1u);
-  EXPECT_NE(report.notes[0].find("splice refused (Invalid argument)"), std::string::npos)
-      << report.notes[0];
+  ASSERT_EQ(result.notes.size(), 1u) << ::testing::PrintToString(result.notes);
+  EXPECT_NE(result.notes[0].find("splice refused (Invalid argument)"), std::string::npos)
+      << result.notes[0];
 }
 
 TEST(UringSplice, DescribesWhichPathRuns) {
@@ -194,54 +204,59 @@ TEST(UringRequeue, SubmitsAgainWhatIoUringCancelledBeforeItRan) {
   const std::unique_ptr<Engine> engine = uring_or_skip();
   if (!engine) GTEST_SKIP() << "io_uring cannot run here";
   for (const KernelCopy path : {KernelCopy::on, KernelCopy::off}) {
-    GeneratedFiles files(12, 300'007);
-    ASSERT_TRUE(files.ok());
+    SCOPED_TRACE(kernel_copy_name(path));
+    const TreeFixture tree(12, 300'007);
+    ASSERT_TRUE(tree.ok()) << tree.error();
     std::atomic<unsigned> calls{0}, cancelled{0};
     EngineOptions options;
     options.kernel_copy = path;
     const std::size_t descriptors = testing::open_descriptors();
-    CopyReport report;
+    CopyResult result;
     {
-      const ScopedFault fault([&](sys::Op op, long result) {
-        if (!transfers(op) || calls++ % 3 != 2) return result;
+      const ScopedFault fault([&](sys::Op op, long res) {
+        if (!transfers(op) || calls++ % 3 != 2) return res;
         ++cancelled;
         return long{-ECANCELED};
       });
-      report = engine->copy(files.jobs(), options);
+      result = tree.copy(*engine, options);
     }
-    EXPECT_GT(cancelled.load(), 4u) << kernel_copy_name(path);
-    EXPECT_EQ(testing::open_descriptors(), descriptors) << kernel_copy_name(path);
-    expect_all_verified(files, report);
+    EXPECT_GT(cancelled.load(), 4u);
+    EXPECT_EQ(testing::open_descriptors(), descriptors);
+    testing::expect_whole_copy(tree, result);
   }
 }
 
 // A cancellation that never stops is not retried for ever: each file gives up after its budget
-// of resubmissions and fails with ECANCELED, named, and nothing stays open.
+// of resubmissions and fails with ECANCELED, named, and nothing stays open or is left behind.
 TEST(UringRequeue, ACancellationThatNeverStopsFailsEachFileByName) {
   const std::unique_ptr<Engine> engine = uring_or_skip();
   if (!engine) GTEST_SKIP() << "io_uring cannot run here";
   for (const KernelCopy path : {KernelCopy::on, KernelCopy::off}) {
-    GeneratedFiles files(5, 100'000);
-    ASSERT_TRUE(files.ok());
+    SCOPED_TRACE(kernel_copy_name(path));
+    const TreeFixture tree(5, 100'000);
+    ASSERT_TRUE(tree.ok()) << tree.error();
     EngineOptions options;
     options.kernel_copy = path;
     const std::size_t descriptors = testing::open_descriptors();
-    CopyReport report;
+    CopyResult result;
     {
-      const ScopedFault fault([&](sys::Op op, long result) {
-        return transfers(op) ? long{-ECANCELED} : result;
-      });
-      report = engine->copy(files.jobs(), options);
+      const ScopedFault fault(
+          [&](sys::Op op, long res) { return transfers(op) ? long{-ECANCELED} : res; });
+      result = tree.copy(*engine, options);
     }
-    EXPECT_EQ(testing::open_descriptors(), descriptors) << kernel_copy_name(path);
-    ASSERT_EQ(report.failed_count(), files.jobs().size()) << kernel_copy_name(path);
-    for (std::size_t i = 0; i < files.jobs().size(); ++i) {
-      const Error& error = report.files[i].error;
-      EXPECT_EQ(error.code, ECANCELED) << error.message();
-      EXPECT_NE(error.message().find(files.jobs()[i].source), std::string::npos)
-          << error.message();
-      EXPECT_LT(report.files[i].bytes, files.jobs()[i].size);
+    EXPECT_EQ(testing::open_descriptors(), descriptors);
+    EXPECT_FALSE(result.cancelled);
+    ASSERT_EQ(result.failed, 5u) << testing::first_error(result);
+    ASSERT_EQ(result.errors.size(), 5u);
+    std::set<std::string> named;
+    for (const CopyError& e : result.errors) {
+      EXPECT_EQ(e.code, ECANCELED) << e.reason();
+      EXPECT_EQ(e.path.rfind(tree.source() + "/file_", 0), 0u) << e.path;
+      named.insert(e.path);
     }
+    EXPECT_EQ(named.size(), 5u) << "a file was named twice";
+    EXPECT_EQ(result.copied.files, 0u);
+    EXPECT_EQ(testing::entries_in(tree.destination()), 0u);
   }
 }
 

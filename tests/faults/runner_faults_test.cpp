@@ -1,6 +1,8 @@
 // The runner's side of faults: an engine whose copy fails is reported with the file and the
-// errno text and is not counted as verified, while the other engines' results stand; and the
-// checks made before anything is written (free space, descriptors) refuse or bound clearly.
+// errno text and is not counted as verified, while the other engines' results stand; a cancel
+// through the hooks stops the run; and the checks made before anything is written (free space,
+// descriptors) refuse or bound clearly.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -42,7 +44,8 @@ TEST(RunnerFaults, AFailedCopyIsNamedAndNotCountedAsVerified) {
   config.warmup = 0;
   FailVictimOnce fault;
   bool armed_once = false;
-  config.progress = [&](const ProgressEvent& event) {
+  BenchmarkHooks hooks;
+  hooks.progress = [&](const ProgressEvent& event) {
     if (event.phase == ProgressEvent::Phase::copying && event.engine->label == victim &&
         !armed_once) {
       armed_once = true;
@@ -52,14 +55,19 @@ TEST(RunnerFaults, AFailedCopyIsNamedAndNotCountedAsVerified) {
   BenchmarkResult result;
   {
     testing::ScopedFaultHook hook(FailVictimOnce::hook, &fault);
-    result = run_benchmark(config);
+    result = run_benchmark(config, hooks);
   }
   ASSERT_TRUE(fault.fired.load());
   ASSERT_FALSE(result.setup_error) << result.setup_error.message();
   EXPECT_FALSE(result.ok());
+  EXPECT_FALSE(result.cancelled);
   const Error first = result.first_error();
   EXPECT_EQ(first.code, EIO);
-  EXPECT_NE(first.message().find(dir.path()), std::string::npos) << first.message();
+  // "copy DIR/concurrent_copy.XXXXXX/src/file_000003: read: Input/output error": the file by
+  // its source path, the step, and the errno text.
+  EXPECT_NE(first.message().find("copy " + dir.path() + "/"), std::string::npos)
+      << first.message();
+  EXPECT_NE(first.message().find("/src/file_"), std::string::npos) << first.message();
   EXPECT_NE(first.message().find("Input/output error"), std::string::npos) << first.message();
   ASSERT_EQ(result.scenarios.size(), 1u);
   for (const EngineResult& e : result.scenarios[0].engines) {
@@ -72,6 +80,32 @@ TEST(RunnerFaults, AFailedCopyIsNamedAndNotCountedAsVerified) {
       EXPECT_EQ(e.runs.size(), 2u);
     }
   }
+  EXPECT_EQ(testing::entries_in(dir.path()), 0u) << "the workspace was left behind";
+}
+
+// The cancel hook, set as the second timed run of the first engine starts: the runner stops
+// within that copy, says it was cancelled (not failed), and leaves nothing behind.
+TEST(RunnerFaults, ACancelThroughTheHooksStopsTheRunAndLeavesNothing) {
+  TestDir dir;
+  ASSERT_TRUE(dir.ok());
+  BenchmarkConfig config;
+  config.directory = dir.path();
+  config.scenarios = {{20, 100'000}};
+  config.engines = {{"goroutine", "threads"}};
+  config.runs = 3;
+  config.warmup = 0;
+  std::atomic<bool> cancel{false};
+  unsigned copies = 0;
+  BenchmarkHooks hooks;
+  hooks.cancel = &cancel;
+  hooks.progress = [&](const ProgressEvent& event) {
+    if (event.phase == ProgressEvent::Phase::copying && ++copies == 2) cancel = true;
+  };
+  const BenchmarkResult result = run_benchmark(config, hooks);
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_FALSE(result.ok());
+  EXPECT_FALSE(result.setup_error) << result.setup_error.message();
+  EXPECT_EQ(copies, 2u) << "a copy started after the cancellation";
   EXPECT_EQ(testing::entries_in(dir.path()), 0u) << "the workspace was left behind";
 }
 
@@ -221,6 +255,62 @@ TEST(Preflight, RefusesWhenNotOneFileFits) {
   const DescriptorBound b = bound_by_descriptors({}, 10, 70, 10);
   ASSERT_TRUE(b.error);
   EXPECT_NE(b.error.message().find("the open-file limit (70) leaves no room"), std::string::npos);
+}
+
+// The refusal names the limit that would let the run start: the descriptors open, the reserve,
+// and one file at a time (two descriptors; four in an io_uring loop that may splice, for the
+// pipe; one file in flight per loop).
+TEST(Preflight, ARefusalSaysWhichLimitWouldDo) {
+  struct Case {
+    DescriptorHolders holders;
+    KernelCopy kernel_copy;
+    unsigned loops;
+    long enough;
+  };
+  const DescriptorHolders threads{.threads = true, .loops = false, .rings = false};
+  const DescriptorHolders uring{.threads = false, .loops = true, .rings = true};
+  for (const Case& c : {Case{threads, KernelCopy::automatic, 1, 10 + 64 + 2},
+                        Case{uring, KernelCopy::automatic, 1, 10 + 64 + 4},
+                        Case{uring, KernelCopy::off, 1, 10 + 64 + 2},
+                        Case{uring, KernelCopy::automatic, 3, 10 + 64 + 12}}) {
+    EngineOptions requested;
+    requested.kernel_copy = c.kernel_copy;
+    requested.loops = c.loops;
+    const DescriptorBound refused =
+        bound_by_descriptors(requested, 10, c.enough - 1, 10, c.holders);
+    ASSERT_TRUE(refused.error) << c.enough;
+    EXPECT_NE(refused.error.message().find(
+                  fmt::format("raise it to at least {} with 'ulimit -n {}'", c.enough, c.enough)),
+              std::string::npos)
+        << refused.error.message();
+    const DescriptorBound runs = bound_by_descriptors(requested, 10, c.enough, 10, c.holders);
+    EXPECT_FALSE(runs.error) << runs.error.message();
+    EXPECT_GE(runs.options.inflight, 1u);
+  }
+}
+
+// ramfs reports no size at all (statvfs: 0 blocks): it grows until memory runs out, so the space
+// check has nothing to refuse.
+TEST(Preflight, AFileSystemWithoutASizeIsNotRefusedForItsBytes) {
+  sys::FilesystemSpace ramfs;
+  ramfs.available_bytes = -1;
+  EXPECT_FALSE(check_space("/mnt/ramfs", {std::uint64_t{1} << 40, 10}, ramfs));
+}
+
+// "needs 2.0 MiB, 2.0 MiB free" would hide why: the exact bytes are given when the rounded
+// figures read the same, and only then.
+TEST(Preflight, GivesExactBytesWhenRoundingHidesTheShortfall) {
+  sys::FilesystemSpace space;
+  space.available_bytes = 2 * 1024 * 1024;
+  const Error close = check_space("/small", {2 * 1024 * 1024 + 8192, 10}, space);
+  ASSERT_TRUE(close);
+  EXPECT_NE(close.message().find("the run needs 2.0 MiB (2105344 bytes) (the source files"),
+            std::string::npos)
+      << close.message();
+  EXPECT_NE(close.message().find(", 2.0 MiB (2097152 bytes) free"), std::string::npos)
+      << close.message();
+  const Error far = check_space("/small", {3 * 1024 * 1024, 10}, space);
+  EXPECT_EQ(far.message().find("bytes)"), std::string::npos) << far.message();
 }
 
 }  // namespace

@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "ccopy/verify.hpp"
 #include "fault_support.hpp"
 
 namespace ccopy {
@@ -46,32 +45,32 @@ class SendfileFaultsTest : public ::testing::Test, protected testing::EngineUnde
     options_.inflight = 4;
   }
 
-  // Copies `jobs` with `faults` installed; checks that every file copied and verifies and
+  // Copies `tree` with `faults` installed; checks that every file copied and verifies and
   // that no descriptor leaked.
-  CopyReport expect_verified_copies(const std::vector<CopyJob>& jobs, SendfileFaults& faults) {
-    return EngineUnderFaults::expect_verified_copies(jobs, SendfileFaults::hook, &faults, options_);
+  CopyResult expect_verified_copies(const testing::TreeFixture& tree, SendfileFaults& faults) {
+    return EngineUnderFaults::expect_verified_copy(tree, SendfileFaults::hook, &faults, options_);
   }
 
   EngineOptions options_;
 };
 
 TEST_F(SendfileFaultsTest, ShortPiecesFinishWithReadWrite) {
-  const std::vector<CopyJob> jobs = generate(12, 200'003);
+  const auto tree = generate(12, 200'003);
   SendfileFaults faults;
   faults.shorten_every = true;
-  const CopyReport report = expect_verified_copies(jobs, faults);
+  const CopyResult result = expect_verified_copies(*tree, faults);
   EXPECT_GT(faults.reads.load(), 0u) << "no file finished with read/write";
-  EXPECT_TRUE(report.notes.empty()) << "a short piece is no refusal";
+  EXPECT_TRUE(result.notes.empty()) << "a short piece is no refusal";
 }
 
 TEST_F(SendfileFaultsTest, InterruptedPiecesFinishWithReadWrite) {
-  const std::vector<CopyJob> jobs = generate(12, 200'003);
+  const auto tree = generate(12, 200'003);
   SendfileFaults faults;
   faults.interrupt_every_third = true;
-  const CopyReport report = expect_verified_copies(jobs, faults);
+  const CopyResult result = expect_verified_copies(*tree, faults);
   EXPECT_GE(faults.sends.load(), 3u);
   EXPECT_GT(faults.reads.load(), 0u);
-  EXPECT_TRUE(report.notes.empty());
+  EXPECT_TRUE(result.notes.empty());
 }
 
 // With one file in flight, the refusal meets the second file: the first was sent whole, the
@@ -79,18 +78,18 @@ TEST_F(SendfileFaultsTest, InterruptedPiecesFinishWithReadWrite) {
 class SendfileRefusal : public SendfileFaultsTest, public ::testing::WithParamInterface<int> {};
 
 TEST_P(SendfileRefusal, FallsBackToReadWriteForTheRestOfTheRunWithANote) {
-  const std::vector<CopyJob> jobs = generate(6, 100'000);
+  const auto tree = generate(6, 100'000);
   SendfileFaults faults;
   faults.which = 2;
   faults.replacement = -GetParam();
   options_.inflight = 1;
-  const CopyReport report = expect_verified_copies(jobs, faults);
+  const CopyResult result = expect_verified_copies(*tree, faults);
   EXPECT_EQ(faults.sends.load(), 2u) << "sendfile was asked again after a refusal";
   EXPECT_GT(faults.reads.load(), 0u);
-  ASSERT_EQ(report.notes.size(), 1u);
-  EXPECT_NE(report.notes[0].find("fell back to read/write"), std::string::npos) << report.notes[0];
-  EXPECT_NE(report.notes[0].find(sys::error_text(GetParam())), std::string::npos)
-      << report.notes[0];
+  ASSERT_EQ(result.notes.size(), 1u) << ::testing::PrintToString(result.notes);
+  EXPECT_NE(result.notes[0].find("fell back to read/write"), std::string::npos) << result.notes[0];
+  EXPECT_NE(result.notes[0].find(sys::error_text(GetParam())), std::string::npos)
+      << result.notes[0];
 }
 
 INSTANTIATE_TEST_SUITE_P(Refusals, SendfileRefusal,
@@ -101,29 +100,29 @@ INSTANTIATE_TEST_SUITE_P(Refusals, SendfileRefusal,
 
 // A refusal in one run is not remembered by the next: the file system may differ.
 TEST_F(SendfileFaultsTest, ARefusalHoldsForOneRunOnly) {
-  const std::vector<CopyJob> jobs = generate(3, 10'000);
+  const auto tree = generate(3, 10'000);
   SendfileFaults refuse;
   refuse.which = 1;
   refuse.replacement = -EXDEV;
-  ASSERT_EQ(expect_verified_copies(jobs, refuse).notes.size(), 1u);
-  ASSERT_FALSE(workspace_.reset_destination());
+  ASSERT_EQ(expect_verified_copies(*tree, refuse).notes.size(), 1u);
+  ASSERT_TRUE(tree->reset());
   SendfileFaults count;
-  const CopyReport report = expect_verified_copies(jobs, count);
-  EXPECT_EQ(count.sends.load(), jobs.size());
+  const CopyResult result = expect_verified_copies(*tree, count);
+  EXPECT_EQ(count.sends.load(), 3u);
   EXPECT_EQ(count.reads.load(), 0u);
-  EXPECT_TRUE(report.notes.empty());
+  EXPECT_TRUE(result.notes.empty());
 }
 
 // A kernel copy that answers 0 before the planned size hands the file to read/write, which
 // finds the rest of the data here (a file system that would not splice it) and would report a
 // source that really ended with the read path's error (the engine suite checks that one).
 TEST_F(SendfileFaultsTest, ANothingSentHandsTheFileToReadWrite) {
-  const std::vector<CopyJob> jobs = generate(2, 50'000);
+  const auto tree = generate(2, 50'000);
   SendfileFaults faults;
   faults.which = 1;
   faults.replacement = 0;
   options_.inflight = 1;
-  expect_verified_copies(jobs, faults);
+  expect_verified_copies(*tree, faults);
   EXPECT_GT(faults.reads.load(), 0u);
 }
 
@@ -132,12 +131,12 @@ TEST_F(SendfileFaultsTest, ANothingSentHandsTheFileToReadWrite) {
 class SecondPiece : public SendfileFaultsTest, public ::testing::WithParamInterface<long> {};
 
 TEST_P(SecondPiece, FailingResumesWithReadWriteWhereTheFirstEnded) {
-  const std::vector<CopyJob> jobs = generate(1, (std::uint64_t{33} << 20) + 5);
+  const auto tree = generate(1, (std::uint64_t{33} << 20) + 5);
   SendfileFaults faults;
   faults.which = 2;
   faults.replacement = GetParam();
   options_.inflight = 1;
-  expect_verified_copies(jobs, faults);
+  expect_verified_copies(*tree, faults);
   EXPECT_EQ(faults.sends.load(), 2u);
   EXPECT_GT(faults.reads.load(), 0u);
 }
@@ -157,13 +156,25 @@ TEST_F(SendfileFaultsTest, CopiesAcrossFileSystems) {
     GTEST_SKIP() << "needs /dev/shm and /tmp on two file systems";
   std::string other = "/tmp/ccopy-test.XXXXXX";
   ASSERT_NE(::mkdtemp(other.data()), nullptr);
-  std::vector<CopyJob> jobs = generate(4, 300'001);
-  for (std::size_t i = 0; i < jobs.size(); ++i)
-    jobs[i].destination = other + "/copy_" + std::to_string(i);
+  const auto tree = generate(4, 300'001);
+  const std::string destination = other + "/dst";
   SendfileFaults faults;
-  const CopyReport report = expect_verified_copies(jobs, faults);
+  const std::size_t fds_before = testing::open_descriptors();
+  CopyObserver quiet;
+  CopyResult result;
+  {
+    testing::ScopedFaultHook hook(SendfileFaults::hook, &faults);
+    result = copy_tree({{tree->source(), destination}}, *engine_, options_,
+                       testing::benchmark_options(), quiet);
+  }
+  EXPECT_EQ(testing::open_descriptors(), fds_before) << "descriptors leaked";
+  EXPECT_TRUE(result.ok()) << testing::first_error(result);
+  EXPECT_EQ(result.copied.files, 4u);
+  VerifyResult verdict;
+  EXPECT_FALSE(verify_copy(tree->source(), destination, {}, verdict));
+  EXPECT_TRUE(verdict.ok()) << verdict.first;
   EXPECT_EQ(faults.reads.load(), 0u);
-  EXPECT_TRUE(report.notes.empty());
+  EXPECT_TRUE(result.notes.empty()) << ::testing::PrintToString(result.notes);
   std::error_code ec;
   std::filesystem::remove_all(other, ec);
 }

@@ -1,7 +1,8 @@
 // libFuzzer target for everything that parses user text: the size and count parsers and the
 // whole command line. Besides crashes and sanitizer reports, it checks two properties: a size
 // that parses comes back unchanged through its short spelling, and a command line accepted for
-// a run holds only values the engines can use.
+// a run holds only values the engines can use (and, for each kind of scenario, that the tree
+// library accepts).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -50,8 +51,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const ccopy::BenchmarkConfig& c = command.config;
     check(!c.scenarios.empty());
     check(c.options.chunk >= 1 && c.options.inflight >= 1 && c.options.loops >= 1 && c.runs >= 1);
-    for (const ccopy::Scenario& s : c.scenarios)
-      check(s.files >= 1 && (s.size == 0 || s.total_bytes() / s.size == s.files));
+    for (const ccopy::Scenario& s : c.scenarios) {
+      switch (s.kind) {
+        case ccopy::Scenario::Kind::flat:
+          // Its file count times its size does not overflow.
+          check(s.files >= 1 && (s.size == 0 || s.total_bytes() / s.size == s.files));
+          break;
+        case ccopy::Scenario::Kind::shape:
+          check(s.scale > 0 && s.scale <= 100);  // what plan_tree accepts
+          break;
+        case ccopy::Scenario::Kind::source:
+          check(!s.source.empty());
+          break;
+      }
+    }
   } else if (result.kind == ccopy::cli::ParseResult::Kind::usage_error) {
     check(!result.text.empty() && result.text.find('\n') == std::string::npos);
   }

@@ -3,10 +3,12 @@
 // text that needs quoting or escaping).
 #include "ccopy/report.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "cli/json_schema.hpp"
@@ -160,6 +162,181 @@ TEST(Writers, ConsoleShowsLatencyAndResourcesAfterOneRun) {
   const std::string two = written("console", r);
   EXPECT_NE(two.find("Wall time per run"), std::string::npos) << two;
   EXPECT_NE(two.find("Per-file latency"), std::string::npos) << two;
+}
+
+// Comparisons and their warnings, on runs whose verdict is plain: apart (10 ms against 20 ms
+// with little spread) or interleaved.
+BenchmarkResult compared(std::vector<EngineResult> engines, unsigned runs = 5) {
+  BenchmarkResult r;
+  r.config.scenarios = {{4, 4096}};
+  for (const EngineResult& e : engines) r.config.engines.push_back(e.choice);
+  r.config.runs = runs;
+  r.scenarios.push_back(scenario_of(std::move(engines)));
+  return r;
+}
+
+const std::vector<std::int64_t> kFast{10'000'000, 10'200'000, 9'900'000, 10'100'000, 9'800'000};
+const std::vector<std::int64_t> kSlow{20'000'000, 20'400'000, 19'800'000, 20'200'000, 19'600'000};
+const std::vector<std::int64_t> kLikeFast{10'050'000, 10'250'000, 9'850'000, 10'150'000, 9'750'000};
+
+bool has_line(const std::string& text, const std::string& pattern) {
+  return std::regex_search(text, std::regex(pattern, std::regex::multiline));
+}
+
+TEST(Comparison, GivesTheRatioWithItsUncertaintyAndTheVerdictOfItsInterval) {
+  const BenchmarkResult apart = compared({engine_with("a", kFast), engine_with("b", kSlow)});
+  const Comparison c = compare(apart.scenarios[0].engines[0], apart.scenarios[0].engines[1]);
+  EXPECT_DOUBLE_EQ(c.ratio, 2.0);
+  EXPECT_TRUE(c.measured);
+  EXPECT_TRUE(c.beyond_noise);
+  EXPECT_GT(c.uncertainty, 0);
+  EXPECT_LT(c.uncertainty, 0.1);
+  EXPECT_EQ(format_ratio(c), fmt::format("2.00 \u00b1 {:.2f}x", c.uncertainty));
+  const std::string console = written("console", apart);
+  EXPECT_TRUE(
+      has_line(console, "^Comparison \\(ratio of medians \u00b1 its 95% bootstrap interval\\):$"));
+  EXPECT_TRUE(has_line(console,
+                       "^  a is 2\\.00 \u00b1 0\\.[0-9]{2}x faster than b \\(beyond the noise\\)$"))
+      << console;
+  EXPECT_EQ(console.find("WARNING"), std::string::npos) << console;
+  EXPECT_EQ(ranking_warning(apart.scenarios[0]), "");
+}
+
+TEST(Comparison, WithinTheNoiseWarnsBesideTheComparisonNamingThePair) {
+  const BenchmarkResult close = compared({engine_with("a", kFast), engine_with("b", kLikeFast)});
+  const Comparison c = compare(close.scenarios[0].engines[0], close.scenarios[0].engines[1]);
+  EXPECT_FALSE(c.beyond_noise);
+  const std::string warning = ranking_warning(close.scenarios[0]);
+  EXPECT_EQ(warning, "4x4K: within the noise, their order could flip on another run: a and b (" +
+                         format_ratio(c) + ")");
+  const std::string console = written("console", close);
+  const std::size_t comparison = console.find("\nComparison");
+  const std::size_t at = console.find("***WARNING*** " + warning + "\n");
+  const std::size_t table = console.find("\nWall time per run");
+  ASSERT_NE(at, std::string::npos) << console;
+  EXPECT_LT(comparison, at);
+  EXPECT_LT(at, table) << "the warning stands right under the comparison";
+  EXPECT_TRUE(
+      has_line(console, "^  a is 1\\.0[0-9] \u00b1 [0-9.]+x faster than b \\(within the noise\\)$"))
+      << console;
+}
+
+// Among several engines, one line per scenario names every neighbouring pair of the ranking that
+// the noise could swap, each with its own ratio.
+TEST(Comparison, OneWarningPerScenarioNamesEveryPairTheNoiseCouldSwap) {
+  const BenchmarkResult three =
+      compared({engine_with("a", kFast), engine_with("b", kLikeFast), engine_with("c", kSlow)});
+  const ScenarioResult& s = three.scenarios[0];
+  const std::string warning = ranking_warning(s);
+  const Comparison ab = compare(s.engines[0], s.engines[1]);
+  EXPECT_EQ(warning, "4x4K: within the noise, their order could flip on another run: a and b (" +
+                         format_ratio(ab) + ")")
+      << "b and c are apart: only a and b are named";
+  const std::string console = written("console", three);
+  std::size_t lines = 0;
+  for (std::size_t at = console.find("***WARNING***"); at != std::string::npos;
+       at = console.find("***WARNING***", at + 1))
+    ++lines;
+  EXPECT_EQ(lines, 1u) << console;
+  EXPECT_TRUE(has_line(
+      console, "^  3\\. c .* 2\\.0[0-9] \u00b1 [0-9.]+x slower than a \\(beyond the noise\\)$"))
+      << console;
+}
+
+// The runner still adds its pairwise overlap warnings to BenchmarkResult::warnings; the writers
+// leave them out, so that the bootstrap alone speaks about rankings.
+TEST(Comparison, TheRunnersOverlapWarningsAreNotRepeated) {
+  BenchmarkResult r = compared({engine_with("a", kFast), engine_with("b", kLikeFast)});
+  r.warnings = overlap_warnings(r.scenarios[0]);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  r.warnings.push_back("only a few runs");
+  EXPECT_EQ(general_warnings(r), std::vector<std::string>{"only a few runs"});
+  for (std::string_view format : {"console", "json", "markdown"}) {
+    const std::string text = written(format, r);
+    EXPECT_EQ(text.find("overlap"), std::string::npos) << format << ":\n" << text;
+    EXPECT_NE(text.find("only a few runs"), std::string::npos) << format;
+  }
+}
+
+TEST(Comparison, EveryExportCarriesTheSameFigures) {
+  const BenchmarkResult close = compared({engine_with("a", kFast), engine_with("b", kLikeFast)});
+  const Comparison c = compare(close.scenarios[0].engines[0], close.scenarios[0].engines[1]);
+  const std::string warning = ranking_warning(close.scenarios[0]);
+  const nlohmann::json doc = nlohmann::json::parse(written("json", close));
+  const nlohmann::json& ranking = doc["scenarios"][0]["ranking"];
+  EXPECT_TRUE(ranking[0]["uncertainty"].is_null());
+  EXPECT_TRUE(ranking[0]["beyond_noise"].is_null());
+  EXPECT_EQ(ranking[1]["ratio_to_fastest"].get<double>(), c.ratio);
+  EXPECT_EQ(ranking[1]["uncertainty"].get<double>(), c.uncertainty);
+  EXPECT_EQ(ranking[1]["beyond_noise"], false);
+  EXPECT_EQ(doc["scenarios"][0]["warnings"], nlohmann::json::array({warning}));
+  EXPECT_EQ(doc["warnings"], nlohmann::json::array({warning}));
+  const std::string csv = written("csv", close);
+  EXPECT_NE(csv.find(",ratio_to_fastest,ratio_uncertainty,beyond_noise,"), std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(fmt::format(",{},{},false,", c.ratio, c.uncertainty)), std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(",1,,,"), std::string::npos) << "the fastest: ratio 1, no interval\n" << csv;
+  const std::string md = written("markdown", close);
+  EXPECT_NE(md.find(format_ratio(c) + " slower than a (within the noise) |"), std::string::npos)
+      << md;
+  EXPECT_NE(md.find("**Warning:** " + warning), std::string::npos) << md;
+}
+
+TEST(Comparison, OneTimedRunGivesARatioButNoVerdict) {
+  const BenchmarkResult one =
+      compared({engine_with("a", {10'000'000}), engine_with("b", {20'000'000})}, 1);
+  const Comparison c = compare(one.scenarios[0].engines[0], one.scenarios[0].engines[1]);
+  EXPECT_FALSE(c.measured);
+  EXPECT_FALSE(c.beyond_noise);
+  EXPECT_EQ(format_ratio(c), "2.00x");
+  EXPECT_TRUE(has_line(written("console", one), "^  a is 2\\.00x faster than b$"));
+  EXPECT_EQ(ranking_warning(one.scenarios[0]), "");
+}
+
+// Files of 0 bytes move no bytes: every rate the console shows for them is files per second.
+TEST(Writers, ZeroByteFilesAreShownInFilesPerSecond) {
+  BenchmarkResult r =
+      compared({engine_with("a", kFast), engine_with("b", kLikeFast), engine_with("c", kSlow)});
+  r.config.scenarios = {{4, 0}};
+  r.scenarios[0].scenario = {4, 0};
+  const std::string console = written("console", r);
+  EXPECT_EQ(console.find(" MiB/s)"), std::string::npos) << console;
+  EXPECT_TRUE(has_line(
+      console,
+      "^Running a copy \\(one thread per file\\)\\.\\.\\. done in 10\\.0 ms \\(400 files/s\\)$"))
+      << console;
+  EXPECT_TRUE(has_line(console, "^  1\\. a +10\\.0 ms +400 files/s  fastest$")) << console;
+}
+
+// The true number of timed runs, also when some engine stopped early.
+TEST(Writers, SayHowManyTimedRunsEachEngineHad) {
+  BenchmarkResult r =
+      compared({engine_with("a", kFast), engine_with("b", {20'000'000, 21'000'000})});
+  EXPECT_EQ(timed_runs_text(r), "2 to 5 timed runs per engine");
+  r.scenarios[0].engines[1] = engine_with("b", kSlow);
+  EXPECT_EQ(timed_runs_text(r), "5 timed runs per engine");
+  r.scenarios.clear();
+  EXPECT_EQ(timed_runs_text(r), "no timed runs");
+}
+
+TEST(Writers, NameTheCpusTheProcessMayUse) {
+  RunContext x;
+  x.cpus = 8;
+  x.usable_cpus = 8;
+  EXPECT_EQ(cpu_text(x), "8");
+  x.usable_cpus = 2;
+  EXPECT_EQ(cpu_text(x), "2 usable of 8 (affinity)");
+  x.usable_cpus = 0;  // unknown
+  EXPECT_EQ(cpu_text(x), "8");
+  BenchmarkResult r = compared({engine_with("a", kFast)});
+  r.context.cpus = 8;
+  r.context.usable_cpus = 2;
+  EXPECT_TRUE(has_line(written("console", r), "^CPUs: 2 usable of 8 \\(affinity\\)$"));
+  EXPECT_NE(written("markdown", r).find(" 8 x  (2 usable: affinity)"), std::string::npos);
+  const nlohmann::json doc = nlohmann::json::parse(written("json", r));
+  EXPECT_EQ(doc["context"]["cpus"], 8);
+  EXPECT_EQ(doc["context"]["usable_cpus"], 2);
 }
 
 }  // namespace

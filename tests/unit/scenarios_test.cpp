@@ -80,7 +80,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadList{"0x4K", "0 files is out of range"}, BadList{"x4K", "not of the form NxSIZE"},
         BadList{"10x", "not of the form NxSIZE"}, BadList{"", "empty name"},
         BadList{"1000x4K,,50x1M", "empty name"},
-        BadList{"1000x4K,1000x4096", "'1000x4096' is listed twice"},
+        BadList{"1000x4K,1000x4096", "'1000x4K' and '1000x4096' both name the scenario 1000x4K"},
+        BadList{"10x4K,10x4K", "-scenarios: '10x4K' is listed twice"},
         BadList{"all,1000x4K", "'all' cannot be combined"},
         BadList{"10000001x1", "10000001 files is out of range"},
         BadList{"10x4611686018427387904", "overflows"}));
@@ -141,6 +142,34 @@ TEST(ScenarioFlags, SvgTakesAFile) {
   CommandLine c;
   ASSERT_EQ(parse_command_line({"-svg", "/dev/shm/chart.svg"}, c).kind, ParseResult::Kind::run);
   EXPECT_EQ(c.svg, "/dev/shm/chart.svg");
+}
+
+// A decimal before the unit is taken when it names a whole number of bytes, exactly (no
+// floating point): 1.5M is 1572864 bytes, 1.3K (1331.2) is refused.
+TEST(ByteSizes, TakeDecimalsThatAreWholeBytes) {
+  for (const auto& [text, bytes] :
+       {std::pair{"1.5M", 1572864ull}, std::pair{".5K", 512ull}, std::pair{"4.0K", 4096ull},
+        std::pair{"0.25KiB", 256ull}, std::pair{"2.", 2ull}, std::pair{"4096", 4096ull},
+        std::pair{"1.0009765625M", 1049600ull}}) {
+    std::string why;
+    const auto value = parse_byte_size(text, why);
+    ASSERT_TRUE(value) << text << ": " << why;
+    EXPECT_EQ(*value, bytes) << text;
+  }
+}
+
+TEST(ByteSizes, SayWhatIsWrongWithTheRest) {
+  for (const auto& [text, message] :
+       {std::pair{"1.3K", "'1.3K' is 1331.2 bytes: a size must be a whole number of bytes"},
+        std::pair{"1.5", "'1.5' is 1.5 bytes: a size must be a whole number of bytes"},
+        std::pair{"1.5Q", "unknown unit 'Q' in '1.5Q'"},
+        std::pair{"1.5.5K", "unknown unit '.5K' in '1.5.5K'"}, std::pair{".K", "is not a size"},
+        std::pair{"-1.5K", "'-1.5K' is negative"},
+        std::pair{"99999999999999999.5T", "too large"}}) {
+    std::string why;
+    EXPECT_FALSE(parse_byte_size(text, why)) << text;
+    EXPECT_NE(why.find(message), std::string::npos) << text << ": " << why;
+  }
 }
 
 }  // namespace

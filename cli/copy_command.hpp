@@ -1,0 +1,21 @@
+// `concurrent_copy copy`: runs a parsed CopyCommand and turns its outcome into messages and an
+// exit code. cp's rules for what SOURCE and DEST mean, a progress line, errors as they happen,
+// the summary, --verify and --json live here; the copying itself is the library's copy_tree().
+#pragma once
+
+#include <atomic>
+#include <vector>
+
+#include "copy_options.hpp"
+
+namespace ccopy::cli {
+
+/// cp's shapes: which path each source is copied to. Fills `roots`, or returns a message (cp's
+/// wording: "target 'x' is not a directory") and leaves it empty.
+[[nodiscard]] std::string resolve_roots(const CopyCommand& command, std::vector<CopyRoot>& roots);
+
+/// Runs the copy; `cancel` is set by the signal thread. Returns the exit code: 0, 1 (something
+/// was not copied), or 2 (the command could not be run as given).
+[[nodiscard]] int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel);
+
+}  // namespace ccopy::cli

@@ -1,0 +1,194 @@
+// copy_tree(): the one copy path. The benchmark times it, the copy command runs it with the user's
+// options, and every MPI rank runs it on its share. It walks each source root, creates the
+// directories, symlinks and special files as the walk finds them, streams the regular files to
+// an engine (which creates and fills them in its own design: that is where the engines differ),
+// makes hardlinks once their first name is complete, and sets each directory's metadata once
+// everything in it is done, deepest first.
+//
+// Errors of single entries do not stop the copy: each is handed to the observer as it happens and
+// counted in the result. What stops it is a cancel request, or a failure that makes going on
+// pointless (the destination file system is full).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ccopy/engine.hpp"
+#include "ccopy/error.hpp"
+
+namespace ccopy {
+
+/// What a copy keeps of each source entry, beyond its name, kind and bytes.
+struct Preserve {
+  bool mode = true;         ///< permission bits; without: the source's less the umask, as cp
+  bool ownership = false;   ///< owner and group; a refusal (EPERM) is a note, as for cp -a
+  bool timestamps = false;  ///< access and modification times, to the nanosecond
+  bool xattrs = false;      ///< extended attributes, and with them POSIX ACLs
+  bool links = true;        ///< hardlinks: the names of one inode stay one inode
+};
+
+/// What to do with a destination name that exists already (not a directory: those are merged).
+enum class Overwrite : std::uint8_t {
+  replace,  ///< replace it (cp's default), atomically unless CopyOptions::inplace
+  never,    ///< keep it (cp -n)
+  older,    ///< replace it only when the source is newer (cp -u)
+  refuse,   ///< an error (the benchmark, whose destination must be new)
+};
+
+/// When to clone a file's extents (FICLONE) instead of copying its bytes.
+enum class Reflink : std::uint8_t {
+  never,
+  automatic,  ///< try, and copy the bytes where the file system cannot (cp 9's default)
+  always,     ///< a file that cannot be cloned is an error
+};
+
+/// How holes are kept.
+enum class Sparse : std::uint8_t {
+  never,      ///< holes become written zeros
+  automatic,  ///< a sparse source (fewer blocks than its size) keeps its holes (SEEK_DATA)
+  always,     ///< also every block of zeros read becomes a hole
+};
+
+/// How a copy behaves. The defaults are the benchmark's: copy into a new destination, keep modes
+/// and hardlinks, nothing else.
+struct CopyOptions {
+  Preserve preserve;
+  Overwrite overwrite = Overwrite::refuse;
+  /// Rewrite an existing destination file in place (cp's way) instead of writing the new
+  /// content under a temporary name and renaming it over the old one once complete.
+  bool inplace = false;
+  bool dereference = false;      ///< follow symlinks in the sources (cp -L)
+  bool dereference_roots = false;  ///< follow a root that is a symlink, not those below (cp -H)
+  bool one_file_system = false;  ///< do not descend into other file systems (cp -x)
+  Reflink reflink = Reflink::never;
+  Sparse sparse = Sparse::automatic;
+  /// Report a source file whose size or modification time changed while it was copied.
+  bool detect_changes = false;
+  /// Decide and report what would be copied, but create nothing.
+  bool dry_run = false;
+  /// Tell the observer about every entry copied (cp -v); off, only errors and notes.
+  bool report_entries = false;
+  /// Keep every file's latency (open to close) in the result, for the benchmark.
+  bool record_latencies = false;
+  /// The walk stats every regular file it finds, so that CopyProgress knows the bytes to copy
+  /// before they are copied (a progress line's total); otherwise the engines stat them.
+  bool stat_in_walk = false;
+  /// Paths below a source root (as TreeSummary::unreadable lists them) to leave out.
+  std::vector<std::string> skip;
+  /// When set and it becomes true, the copy stops: no new entry is started, the files in
+  /// progress are abandoned and their partial destinations removed.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+/// One source and what it becomes: `destination` is the path the source itself is copied to
+/// (the caller resolves cp's "into an existing directory" shapes). A directory source merges
+/// into an existing destination directory, as cp does.
+struct CopyRoot {
+  std::string source;
+  std::string destination;
+};
+
+/// A failure of one entry: which, what was being done, and why.
+struct CopyError {
+  std::string path;         ///< the source entry, as its root was given plus the path below it
+  std::string destination;  ///< the destination entry, when the failure was on that side
+  std::string operation;    ///< "open", "create", "read", "write", "mkdir", "link", ...
+  int code = 0;             ///< errno, or 0 with `detail` saying what is wrong
+  std::string detail;
+  /// "create 'dst/a': Permission denied", "source changed while it was copied": the reason
+  /// part of "cannot copy 'PATH': REASON".
+  [[nodiscard]] std::string reason() const;
+};
+
+/// The kinds of entry, as the observer and the counts name them.
+enum class EntryType : std::uint8_t { directory, file, symlink, hardlink, special };
+
+/// What the observer hears of an entry copied (with CopyOptions::report_entries).
+struct CopiedEntry {
+  EntryType type = EntryType::file;
+  std::string source;
+  std::string destination;
+  bool reflinked = false;
+  bool skipped = false;  ///< kept as it was (-n, -u), or only planned (dry run)
+};
+
+/// Told what happens as it happens, from the copy's own threads, several at once: every method
+/// must be thread-safe and quick. The default does nothing.
+class CopyObserver {
+ public:
+  virtual ~CopyObserver() = default;
+  CopyObserver() = default;
+  CopyObserver(const CopyObserver&) = delete;
+  CopyObserver& operator=(const CopyObserver&) = delete;
+
+  virtual void copied(const CopiedEntry& entry) { (void)entry; }
+  virtual void failed(const CopyError& error) { (void)error; }
+  virtual void note(std::string_view text) { (void)text; }
+};
+
+/// Counters the copy advances as it goes; any thread may read them at any time (a progress
+/// line, an MPI rank's report).
+struct CopyProgress {
+  std::atomic<std::uint64_t> files_found{0};   ///< regular files the walk has found
+  std::atomic<std::uint64_t> bytes_found{0};   ///< their bytes, with CopyOptions::stat_in_walk
+  std::atomic<std::uint64_t> entries_done{0};  ///< entries of every kind finished (or failed)
+  std::atomic<std::uint64_t> files_done{0};
+  std::atomic<std::uint64_t> bytes_done{0};
+  std::atomic<std::uint64_t> failures{0};
+  std::atomic<bool> walk_done{false};
+};
+
+/// Entries copied, by kind.
+struct CopyCounts {
+  std::uint64_t files = 0;
+  std::uint64_t directories = 0;
+  std::uint64_t symlinks = 0;
+  std::uint64_t hardlinks = 0;
+  std::uint64_t specials = 0;
+  std::uint64_t bytes = 0;      ///< bytes of file data written or cloned
+  std::uint64_t reflinked = 0;  ///< files cloned (FICLONE) rather than copied byte by byte
+  std::uint64_t skipped = 0;    ///< destinations kept as they were (-n, -u)
+  [[nodiscard]] std::uint64_t entries() const {
+    return files + directories + symlinks + hardlinks + specials;
+  }
+};
+
+/// What a copy did.
+struct CopyResult {
+  CopyCounts copied;
+  std::uint64_t failed = 0;       ///< entries that could not be copied
+  /// The first errors, in the order they happened (at most kMaxKeptErrors; `failed` counts all).
+  std::vector<CopyError> errors;
+  std::vector<std::string> notes;  ///< conditions the user should know, each once
+  /// What stopped the copy as a whole: the engine could not start, the destination is full.
+  Error fatal;
+  bool cancelled = false;
+  /// Per-file latency, open to close (CopyOptions::record_latencies).
+  std::vector<std::int64_t> latencies_ns;
+
+  static constexpr std::size_t kMaxKeptErrors = 10000;
+  [[nodiscard]] bool ok() const { return failed == 0 && !fatal && !cancelled; }
+};
+
+/// The engine `--engine auto` picks to copy into `destination` (a path that may not exist yet:
+/// its nearest existing parent decides), and why, for the output. docs/copy.md gives the rule
+/// and the measurements behind it.
+struct AutoChoice {
+  std::string engine;
+  std::string reason;
+};
+[[nodiscard]] AutoChoice choose_engine(const std::string& destination);
+
+/// Copies every root with `engine`. `progress` may be null. Never throws; never prints.
+[[nodiscard]] CopyResult copy_tree(const std::vector<CopyRoot>& roots, Engine& engine,
+                                   const EngineOptions& engine_options,
+                                   const CopyOptions& options, CopyObserver& observer,
+                                   CopyProgress* progress = nullptr);
+
+}  // namespace ccopy
