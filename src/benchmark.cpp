@@ -98,7 +98,7 @@ Error first_failure(const CopyResult& r) {
   if (r.fatal) return r.fatal;
   if (!r.errors.empty()) {
     const CopyError& e = r.errors.front();
-    if (e.code != 0)
+    if (e.code != 0 && e.detail.empty())
       return Error::from_errno(e.code, fmt::format("copy {}: {}{}", e.path, e.operation,
                                                    e.destination.empty() ? "" : " " + e.destination));
     return Error::failure(fmt::format("copy {}: {}", e.path, e.reason()));
@@ -200,7 +200,8 @@ class Runner {
     const long fd = sys::open_directory_at(workspace.fd(), "src", O_NOFOLLOW);
     if (fd < 0) return Error::from_errno(static_cast<int>(-fd), "open " + workspace.path("src"));
     const sys::unique_fd root(static_cast<int>(fd));
-    if (Error e = write_tree(manifest, root.get(), recipe.seed, helper_threads(), hooks_.cancel))
+    if (Error e = write_tree(manifest, root.get(), recipe.seed, helper_threads(), hooks_.cancel,
+                             workspace.path("src")))
       return e;
     source = workspace.path("src");
     return {};

@@ -100,7 +100,7 @@ struct CopyError {
   std::string destination;  ///< the destination entry, when the failure was on that side
   std::string operation;    ///< "open", "create", "read", "write", "mkdir", "link", ...
   int code = 0;             ///< errno, or 0 with `detail` saying what is wrong
-  std::string detail;
+  std::string detail;       ///< what is wrong, in words; beside `code`, what that errno meant
   /// "create 'dst/a': Permission denied", "source changed while it was copied": the reason
   /// part of "cannot copy 'PATH': REASON".
   [[nodiscard]] std::string reason() const;

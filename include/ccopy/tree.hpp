@@ -135,9 +135,11 @@ struct Footprint {
 /// directory, whose own mode is left as it is): file data pseudo-random from `seed` (each file
 /// its own stream), sparse files with real holes, directories given their modes once their
 /// contents are written. Uses up to `threads` threads (fewer when the system refuses more). A
-/// write the file system refuses (ENOSPC, EFBIG) is an Error naming the file.
+/// write the file system refuses (ENOSPC, EFBIG) is an Error naming the file: its path in the
+/// tree, after `root_path` and a slash when `root_path` is given (the root's path, for messages).
 [[nodiscard]] Error write_tree(const Manifest& manifest, int root_fd, std::uint64_t seed,
-                               unsigned threads, const std::atomic<bool>* cancel);
+                               unsigned threads, const std::atomic<bool>* cancel,
+                               const std::string& root_path = {});
 
 /// A description of a tree on disk, for the report's header: what was copied.
 struct TreeSummary {

@@ -18,6 +18,7 @@ namespace ccopy {
 std::string CopyError::reason() const {
   std::string text = operation;
   if (!destination.empty()) text += " '" + destination + "'";
+  if (code != 0 && !detail.empty()) return text + ": " + detail + " (" + sys::error_text(code) + ")";
   if (code != 0) return text + ": " + sys::error_text(code);
   if (detail.empty()) return text;
   return text.empty() ? detail : text + ": " + detail;

@@ -545,6 +545,15 @@ class Loop {
   // failure like another (the requeue budget is spent), so that no file goes missing unreported.
   void fail(FileSlot& file, long res, const char* what, bool destination) const {
     if (res == -ECANCELED && stopping()) return cancel(file);
+    if (res == -ECANCELED) {
+      // Only io-wq cancels on its own, when it cannot start a kernel worker thread (a process
+      // limit such as RLIMIT_NPROC, or signals interrupting the thread's creation).
+      file.outcome.fail(what, ECANCELED, destination);
+      if (file.outcome.code == ECANCELED)
+        file.outcome.detail = "io_uring's kernel worker thread could not start, cancelled " +
+                              std::to_string(kMaxRequeues) + " times";
+      return;
+    }
     file.outcome.fail(what, static_cast<int>(-res), destination);
   }
 

@@ -45,8 +45,13 @@ struct Job {
 
 class Context {
  public:
-  Context(const Manifest& m, std::uint64_t seed, const std::atomic<bool>* cancel)
-      : m_(m), seed_(seed), cancel_(cancel), umask_(sys::current_umask()) {
+  Context(const Manifest& m, std::uint64_t seed, const std::atomic<bool>* cancel,
+          const std::string& root_path)
+      : m_(m),
+        seed_(seed),
+        cancel_(cancel),
+        umask_(sys::current_umask()),
+        prefix_(root_path.empty() ? std::string() : root_path + "/") {
     index_children();
     fixup_.assign(m.entries.size(), 0);
   }
@@ -74,7 +79,7 @@ class Context {
            (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed));
   }
   Error system_error(long rc, const char* what, std::uint32_t index) const {
-    return Error::from_errno(static_cast<int>(-rc), std::string(what) + " " + m_.path(index));
+    return Error::from_errno(static_cast<int>(-rc), std::string(what) + " " + prefix_ + m_.path(index));
   }
   [[nodiscard]] tree::CName name(std::uint32_t index) const {
     return tree::CName(m_.name(m_.entries[index]));
@@ -84,6 +89,7 @@ class Context {
   const std::uint64_t seed_;
   const std::atomic<bool>* cancel_;
   const unsigned umask_;
+  const std::string prefix_;  // the root's path and a slash, before entries' paths in messages
   std::vector<std::uint32_t> child_begin_, children_;
   std::vector<unsigned char> fixup_;  // directories whose mode is set in phase 3
   tree::WorkStack<Job> stack_;
@@ -367,11 +373,11 @@ Error Context::fix_modes(int root_fd) {
 }  // namespace
 
 Error write_tree(const Manifest& manifest, int root_fd, std::uint64_t seed, unsigned threads,
-                 const std::atomic<bool>* cancel) {
+                 const std::atomic<bool>* cancel, const std::string& root_path) {
   try {
     // A manifest from elsewhere than plan_tree must hold what the phases rely on (parents first).
     if (Error e = tree::check_manifest(manifest)) return e;
-    Context context(manifest, seed, cancel);
+    Context context(manifest, seed, cancel, root_path);
     context.run(root_fd, threads);
     if (Error e = context.result()) return e;
     if (cancel != nullptr && cancel->load()) return Error::cancelled("write the tree");

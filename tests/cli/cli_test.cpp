@@ -38,7 +38,7 @@ TEST(Cli, DefaultRunPrintsTheOriginalsReport) {
   EXPECT_TRUE(has_line(r.out, "^CPUs: [0-9]+( usable of [0-9]+ \\(affinity\\))?$"));
   EXPECT_TRUE(has_line(r.out, "^Mode: both$"));
   EXPECT_TRUE(has_line(r.out, "^Running xev copy \\(io_uring event loop, 16 files in flight, "
-                              "splice through [0-9]+ (bytes|KiB|MiB) pipes for files of [0-9]+ "
+                              "splice through pipes of [0-9]+ (bytes|KiB|MiB) for files of [0-9]+ "
                               "(bytes|KiB|MiB) and more\\)\\.\\.\\. "
                               "done in [0-9.]+ (ns|us|ms|s) \\([0-9]+\\.[0-9]{2} MiB/s\\)$"))
       << r.out;
@@ -114,7 +114,7 @@ INSTANTIATE_TEST_SUITE_P(
         FlagCase{{"-runs", "2"}, {"--runs=2"}, "^Runs: 2 timed after 0 warm-ups"},
         FlagCase{{"-warmup=1"}, {"--warmup", "1"}, "^Runs: 1 timed after 1 warm-up per engine"},
         FlagCase{{"-fsync"}, {"--fsync"}, "fdatasync before close"},
-        FlagCase{{"-cold"}, {"--cold"}, "page cache cold"},
+        FlagCase{{"-cold"}, {"--cold"}, "-cold: a tmpfs holds its files in the page cache"},
         FlagCase{{"-keep=false"}, {"--keep=false"}, "^Verification: OK$"}));
 
 struct UsageCase {

@@ -301,7 +301,9 @@ TEST(Exports, SchemaValidatorRejectsWhatTheSchemaForbids) {
   negative["scenarios"][0]["engines"][0]["wall_seconds"]["median"] = -1.0;
   json undocumented = good;
   undocumented["scenarios"][0]["engines"][0]["speed"] = 1;
-  for (const json* doc : {&missing, &wrong_type, &bad_enum, &negative, &undocumented})
+  json zero_scale = good;
+  zero_scale["context"]["parameters"]["tree_scale"] = 0.0;
+  for (const json* doc : {&missing, &wrong_type, &bad_enum, &negative, &undocumented, &zero_scale})
     EXPECT_FALSE(schema.validate(*doc).empty()) << doc->dump(1).substr(0, 200);
 }
 

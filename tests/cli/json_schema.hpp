@@ -56,7 +56,7 @@ class SchemaValidator {
     static const std::set<std::string> known{
         "$schema", "$id",  "$defs",   "$ref",     "title",      "description",
         "type",    "enum", "minimum", "required", "properties", "additionalProperties",
-        "items"};
+        "items",   "exclusiveMinimum"};
     for (const auto& [key, unused] : schema.items())
       if (known.count(key) == 0) errors.push_back(path + ": unsupported schema keyword " + key);
 
@@ -81,6 +81,10 @@ class SchemaValidator {
         value.get<double>() < schema["minimum"].get<double>())
       errors.push_back(path + ": " + value.dump() + " is below the minimum " +
                        schema["minimum"].dump());
+    if (schema.contains("exclusiveMinimum") && value.is_number() &&
+        value.get<double>() <= schema["exclusiveMinimum"].get<double>())
+      errors.push_back(path + ": " + value.dump() + " is not above the exclusive minimum " +
+                       schema["exclusiveMinimum"].dump());
     if (value.is_object()) check_object(value, schema, path, errors);
     if (value.is_array() && schema.contains("items"))
       for (std::size_t i = 0; i < value.size(); ++i)

@@ -184,10 +184,10 @@ TEST(UringSplice, DescribesWhichPathRuns) {
   options.kernel_copy = KernelCopy::off;
   EXPECT_EQ(engine->describe(options, 50).find("splice"), std::string::npos);
   options.kernel_copy = KernelCopy::on;
-  EXPECT_NE(engine->describe(options, 50).find("pipes for every file"), std::string::npos)
+  EXPECT_NE(engine->describe(options, 50).find("pipes of 1 MiB for every file"), std::string::npos)
       << engine->describe(options, 50);
   options.kernel_copy = KernelCopy::automatic;
-  EXPECT_NE(engine->describe(options, 50).find("pipes for files of "), std::string::npos)
+  EXPECT_NE(engine->describe(options, 50).find("pipes of 1 MiB for files of "), std::string::npos)
       << engine->describe(options, 50);
 }
 

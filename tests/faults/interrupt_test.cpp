@@ -302,10 +302,11 @@ TEST(Constraints, RefusesTooLittleSpaceBeforeWritingAnything) {
 TEST(Constraints, SaysTheExactBytesWhenRoundingHidesTheShortfall) {
   TestDir dir;
   if (const std::string why = cannot_mount(dir.path(), "tmpfs"); !why.empty()) GTEST_SKIP() << why;
-  // One file of 1020 KiB: its source, its copy and their metadata take 2105344 bytes.
+  // One file of 1021 KiB: its source and its copy, each rounded up to whole 4 KiB pages, and
+  // their metadata take 2105344 bytes, 8 KiB more than the 2 MiB file system holds.
   const ProcessResult r = run_on_small_tmpfs(
       dir.path(), "2m",
-      {"-files", "1", "-size", "1020K", "-runs", "1", "-warmup", "0", "-dir", dir.path()});
+      {"-files", "1", "-size", "1021K", "-runs", "1", "-warmup", "0", "-dir", dir.path()});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(std::regex_search(
       r.err, std::regex("the run needs 2\\.0 MiB \\(2105344 bytes\\) \\(the source files, one copy "

@@ -103,7 +103,7 @@ TEST(AddressSpaceLimit, MemoryRefusedToTheRunnerIsOneLineAndNoFiles) {
   const ProcessResult r =
       run_limited("--as=60000000", {"-files", "1000000", "-size", "0", "-runs", "1", "-warmup", "0",
                                     "-mode", "goroutine", "-quiet", "-dir", dir.path()});
-  expect_one_line_refusal(r, "the system refused memory (std::bad_alloc)", dir.path());
+  expect_one_line_refusal(r, "Cannot allocate memory", dir.path());
 }
 
 // needs the library rewrite: an allocation refused inside a library thread (a generation
@@ -163,19 +163,44 @@ TEST_F(ProcessLimit, NoThreadAtAllIsOneLineAndNoFiles) {
   expect_one_line_refusal(r, "Resource temporarily unavailable", dir_.path());
 }
 
-// Two tasks: the signal thread starts, the first thread that generates files does not. The
-// refusal is thrown on the runner's thread, which unwinds and removes the workspace.
-TEST_F(ProcessLimit, AGenerationThreadRefusedIsOneLineAndNoFiles) {
-  const ProcessResult r = run_as_nobody(2, {"-files", "20", "-size", "64K"});
-  expect_one_line_refusal(r, "Resource temporarily unavailable", dir_.path());
+// Two tasks: the signal thread starts, no helper thread does. Generation goes on in the
+// runner's thread, and the threads engine (goroutine) runs with the one worker it could start,
+// saying so in a note: the copy is made and verified, and nothing is left.
+TEST_F(ProcessLimit, WithNoThreadToSpareTheThreadsEngineRunsWithOne) {
+  const ProcessResult r = run_as_nobody(2, {"-files", "20", "-size", "64K", "-mode", "goroutine"});
+  EXPECT_EQ(r.signal, 0) << "killed by signal " << r.signal << ":\n" << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("note (goroutine): the system refused a thread: start thread 2 of "),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("(continued with 1): Resource temporarily unavailable"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\nVerification: OK\n"), std::string::npos) << r.out;
+  EXPECT_EQ(entries_in(dir_.path()), 0u) << "files were left behind";
 }
 
-// needs the library rewrite: libuv's thread pool calls abort() when it cannot start its
-// threads (uv's init_threads), so the uv engine must find out before its first uv_fs_* call
-// whether the pool's threads can start (or run with as many as the system gives), and return an
-// engine Error otherwise; the runner then removes the workspace and the CLI says so in one line.
-TEST_F(ProcessLimit, AThreadRefusedToTheUvEngineIsOneLineAndNoFiles) {
+// Two tasks, io_uring (xev): its kernel workers (io-wq) count against the limit too, and when
+// none can start io_uring cancels what it queued for them: one line, and nothing left.
+TEST_F(ProcessLimit, IoUringsKernelWorkersRefusedIsOneLineAndNoFiles) {
+  const ProcessResult r = run_as_nobody(2, {"-files", "20", "-size", "64K", "-mode", "xev"});
+  expect_one_line_refusal(r, "io_uring's kernel worker thread could not start", dir_.path());
+}
+
+// libuv's thread pool calls abort() when it cannot start its threads (uv's init_threads), so
+// the uv engine finds out first how many can start and sizes the pool to them (UV_THREADPOOL_SIZE):
+// with room for one pool thread the copy is made with a pool of one, and says so.
+TEST_F(ProcessLimit, TheUvEngineRunsWithThePoolThreadsThatCanStart) {
   const ProcessResult r = run_as_nobody(4, {"-files", "20", "-size", "64K", "-mode", "uv"});
+  EXPECT_EQ(r.signal, 0) << "killed by signal " << r.signal << ":\n" << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("note (uv): the system lets only "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nVerification: OK\n"), std::string::npos) << r.out;
+  EXPECT_EQ(entries_in(dir_.path()), 0u) << "files were left behind";
+}
+
+// With no room for any pool thread, the uv engine refuses before libuv could abort.
+TEST_F(ProcessLimit, AThreadRefusedToTheUvEngineIsOneLineAndNoFiles) {
+  const ProcessResult r = run_as_nobody(2, {"-files", "20", "-size", "64K", "-mode", "uv"});
   expect_one_line_refusal(r, "Resource temporarily unavailable", dir_.path());
 }
 

@@ -82,7 +82,7 @@ TEST_F(Layout, WithTheTreeItemsItStillFits80x24) {
 TEST_F(Layout, ATooSmallTerminalIsToldSo) {
   const std::string screen = text({10, 50});
   EXPECT_EQ(screen.substr(0, screen.find('\n')),
-            "Too small (50x10): the menu needs 60x15; q quits");
+            "Too small (50x10): the menu needs 60x19; q quits");
 }
 
 TEST_F(Layout, AWiderTerminalGetsLongerBars) {
@@ -109,7 +109,7 @@ TEST_F(Layout, TheNewestResultsShowAndPageUpShowsOlderOnes) {
   std::string screen = text();
   EXPECT_TRUE(contains(screen, "17.0 ms")) << screen;
   EXPECT_FALSE(contains(screen, "10.0 ms")) << screen;
-  EXPECT_TRUE(contains(screen, "lines 7-17 of 17 (PgUp/PgDn)")) << screen;
+  EXPECT_TRUE(contains(screen, "lines 11-17 of 17 (PgUp/PgDn)")) << screen;
   (void)model.press(key(Key::page_up));
   (void)model.press(key(Key::page_up));
   screen = text();
