@@ -28,6 +28,7 @@
 #include "progress.hpp"
 #include "signals.hpp"
 #include "sys/sys.hpp"
+#include "tree_command.hpp"
 
 namespace {
 
@@ -197,6 +198,10 @@ int parse_and_run(int argc, char** argv) {
   const std::vector<std::string> all(argv + 1, argv + argc);
   if (!all.empty() && all[0] == "copy") return copy_main({all.begin() + 1, all.end()});
   if (all.size() == 2 && all[0] == "help" && all[1] == "copy") return copy_main({"--help"});
+  if (!all.empty() && all[0] == "tree")
+    return run_tree_command({all.begin() + 1, all.end()}, cancel_requested(), say);
+  if (all.size() == 2 && all[0] == "help" && all[1] == "tree")
+    return run_tree_command({"--help"}, cancel_requested(), say);
   CommandLine command;
   const ParseResult parsed =
       parse_command_line(std::vector<std::string>(argv + 1, argv + argc), command);

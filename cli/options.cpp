@@ -583,6 +583,10 @@ ParseResult parse_command_line(const std::vector<std::string>& args, CommandLine
   app.footer(
       "Engines:\n" + engine_list() + "\nTrees (-tree, at -tree-scale 1; docs/trees.md):\n" +
       shape_table() +
+      "\nCommands: with none, the benchmark. 'concurrent_copy copy SRC DST' copies with the\n"
+      "engines (cp's options; 'concurrent_copy help copy'); 'concurrent_copy tree SHAPE DIR'\n"
+      "writes a generated tree and keeps it ('concurrent_copy help tree'); 'concurrent_copy\n"
+      "menu' opens the interactive menu.\n"
       "\nExports: -json, -csv, -markdown and -svg combine; they are written after the run, also\n"
       "when a copy fails. At most one may be '-' (stdout); the console report then goes to\n"
       "stderr. docs/output.md describes every field of the JSON; docs/output.schema.json is\n"
