@@ -255,7 +255,14 @@ void write_verdict(const BenchmarkResult& result, std::ostream& out) {
     for (const EngineResult& e : s.engines)
       if (e.error) failures.push_back(fmt::format("{}: {}", e.choice.label, e.error.message()));
   if (failures.empty()) {
-    out << "\nVerification: OK\n";
+    // Entries of a user's tree that could not be read were left out of the copies and of the
+    // verification: the verdict says so, not only the header.
+    std::size_t skipped = 0;
+    for (const ScenarioResult& s : result.scenarios) skipped += s.scenario.tree.unreadable.size();
+    if (skipped == 0) out << "\nVerification: OK\n";
+    else
+      out << fmt::format("\nVerification: OK, {} entr{} unreadable and skipped\n", skipped,
+                         skipped == 1 ? "y" : "ies");
     return;
   }
   out << "\nVerification: FAILED\n";

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 
 #include "cli/process.hpp"
 #include "test_dir.hpp"
@@ -202,6 +203,38 @@ TEST_F(ProcessLimit, TheUvEngineRunsWithThePoolThreadsThatCanStart) {
 TEST_F(ProcessLimit, AThreadRefusedToTheUvEngineIsOneLineAndNoFiles) {
   const ProcessResult r = run_as_nobody(2, {"-files", "20", "-size", "64K", "-mode", "uv"});
   expect_one_line_refusal(r, "Resource temporarily unavailable", dir_.path());
+}
+
+// Not a limit, but the same set-up: a user (nobody) who cannot read part of the -src tree. The
+// unreadable entries are left out of the copies and of the verification, and counted.
+class UnreadableSource : public ProcessLimit {};
+
+TEST_F(UnreadableSource, EntriesThatCannotBeReadAreSkippedAndCounted) {
+  namespace fs = std::filesystem;
+  TestDir src_parent;
+  ASSERT_TRUE(src_parent.ok());
+  const std::string src = src_parent.path() + "/tree";
+  fs::create_directories(src + "/open/deeper");
+  fs::create_directories(src + "/closed");
+  for (const char* name : {"/open/a", "/open/deeper/b", "/closed/c", "/secret"})
+    std::ofstream(src + name) << name;
+  for (const std::string& d : {src_parent.path(), src, src + "/open", src + "/open/deeper"})
+    ASSERT_EQ(::chmod(d.c_str(), 0755), 0);
+  for (const char* f : {"/open/a", "/open/deeper/b"}) ASSERT_EQ(::chmod((src + f).c_str(), 0644), 0);
+  ASSERT_EQ(::chmod((src + "/secret").c_str(), 0600), 0);  // root's: nobody cannot read it
+  ASSERT_EQ(::chmod((src + "/closed").c_str(), 0700), 0);  // nor list this directory
+  const ProcessResult r = run_as_nobody(4096, {"-src", src, "-mode", "goroutine"});
+  EXPECT_EQ(r.signal, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("; 2 entries unreadable, left out"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 entries cannot be read and are left out of the copies and their "
+                       "verification: "),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\nVerification: OK, 2 entries unreadable and skipped\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(entries_in(dir_.path()), 0u) << "files were left behind";
 }
 
 }  // namespace
