@@ -446,7 +446,7 @@ class Runner {
     m.sample.resources = difference(before, sys::process_usage());
     m.sample.resources.peak_threads = peak_threads;
     m.sample.resources.peak_rss_kib =
-        rss_resettable ? std::max(0L, sys::peak_rss_kib() - baseline) : 0;
+        rss_resettable ? std::max(0L, sys::peak_rss_kib() - baseline) : -1;
     m.sample.file_latencies_ns = std::move(m.copy.latencies_ns);
     return m;
   }

@@ -71,7 +71,9 @@ struct ResourceUsage {
   long voluntary_switches = 0;
   long involuntary_switches = 0;
   long peak_threads = 0;
-  long peak_rss_kib = 0;
+  /// What the run added to the resident memory the process had when it started (its peak
+  /// minus that baseline): 0 when it added nothing, -1 when the peak cannot be reset.
+  long peak_rss_kib = -1;
 };
 
 /// One timed run of one engine.

@@ -120,7 +120,7 @@ void write_latency_and_resources(const ScenarioResult& s, std::ostream& out) {
     out << fmt::format("  {:<{}}  {:>8.3f}s  {:>8.3f}s  {:>10}  {:>10}  {:>8}  {:>10}\n", e.choice.label,
                        width, r.user_seconds, r.system_seconds, r.voluntary_switches,
                        r.involuntary_switches, r.peak_threads,
-                       r.peak_rss_kib > 0 ? format_bytes(static_cast<std::uint64_t>(r.peak_rss_kib) * 1024) : "n/a");
+                       r.peak_rss_kib >= 0 ? format_bytes(static_cast<std::uint64_t>(r.peak_rss_kib) * 1024) : "n/a");
   }
 }
 

@@ -139,7 +139,7 @@ std::vector<std::string> row(const ScenarioResult& s, const EngineResult& e) {
     cells.push_back(number(r.voluntary_switches));
     cells.push_back(number(r.involuntary_switches));
     cells.push_back(number(r.peak_threads));
-    cells.push_back(r.peak_rss_kib > 0 ? number(r.peak_rss_kib * 1024) : "");
+    cells.push_back(r.peak_rss_kib >= 0 ? number(r.peak_rss_kib * 1024) : "");
   }
   cells.push_back(e.verified ? "true" : "false");
   cells.push_back(e.error ? e.error.message() : "");

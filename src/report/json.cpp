@@ -30,7 +30,7 @@ json resources_json(const ResourceUsage& r) {
           {"voluntary_switches", r.voluntary_switches},
           {"involuntary_switches", r.involuntary_switches},
           {"peak_threads", r.peak_threads},
-          {"peak_rss_bytes", r.peak_rss_kib > 0 ? json(r.peak_rss_kib * 1024) : json(nullptr)}};
+          {"peak_rss_bytes", r.peak_rss_kib >= 0 ? json(r.peak_rss_kib * 1024) : json(nullptr)}};
 }
 
 json parameters_json(const BenchmarkConfig& c) {

@@ -72,7 +72,7 @@ void write_row(const ScenarioResult& s, const EngineResult& e, std::ostream& out
       scenario, cell(e.choice.label), ms(w.median), median_mib_per_second(s.scenario, e),
       median_files_per_second(s.scenario, e), ms(w.min), ms(w.max), ms(w.stddev), ms(l.p99),
       r.user_seconds, r.system_seconds, r.peak_threads,
-      r.peak_rss_kib > 0 ? format_bytes(static_cast<std::uint64_t>(r.peak_rss_kib) * 1024) : "n/a",
+      r.peak_rss_kib >= 0 ? format_bytes(static_cast<std::uint64_t>(r.peak_rss_kib) * 1024) : "n/a",
       cell(verdict(s, e)));
 }
 
