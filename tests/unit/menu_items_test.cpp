@@ -61,16 +61,42 @@ TEST(MenuItems, OnlyYourOwnTreeAsksForAPath) {
     EXPECT_EQ(item.asks_for_path, item.label == "Your own tree…") << item.label;
 }
 
-TEST(MenuItems, TreeItemsRefuseWhileTheLibraryHasNoTrees) {
-  if (kLibraryHasTrees) GTEST_SKIP() << "the library has trees: fill_tree_config is written";
+// Each tree item fills exactly one scenario: a generated shape at scale 1, or the typed
+// directory as a -src tree; the flat fields stay empty.
+TEST(MenuItems, TreeItemsFillOneTreeScenario) {
+  const std::vector<std::pair<std::string, Shape>> shapes{
+      {"linux tree", Shape::linux}, {"node_modules tree", Shape::node_modules},
+      {"photos tree", Shape::photos}};
+  std::size_t seen = 0;
   for (const MenuItem& item : all_menu_items()) {
     if (!item.needs_trees) continue;
+    ++seen;
     BenchmarkConfig config;
-    const Error e = item.fill("/usr/include", config);
-    ASSERT_TRUE(e) << item.label;
-    EXPECT_NE(e.message().find("copies flat scenarios only"), std::string::npos) << e.message();
-    EXPECT_TRUE(config.scenarios.empty());
+    ASSERT_FALSE(item.fill("/usr/include", config)) << item.label;
+    ASSERT_EQ(config.scenarios.size(), 1u) << item.label;
+    const Scenario& s = config.scenarios[0];
+    if (item.asks_for_path) {
+      EXPECT_EQ(s.kind, Scenario::Kind::source);
+      EXPECT_EQ(s.source, "/usr/include");
+      continue;
+    }
+    const auto it = std::find_if(shapes.begin(), shapes.end(),
+                                 [&](const auto& p) { return p.first == item.label; });
+    ASSERT_NE(it, shapes.end()) << item.label;
+    EXPECT_EQ(s.kind, Scenario::Kind::shape) << item.label;
+    EXPECT_EQ(s.shape, it->second) << item.label;
+    EXPECT_EQ(s.scale, 1.0) << item.label;
+    EXPECT_TRUE(s.source.empty()) << item.label;
   }
+  EXPECT_EQ(seen, 4u);
+}
+
+TEST(MenuItems, AnUnknownTreeIsAnError) {
+  BenchmarkConfig config;
+  const Error e = fill_tree_config("redwood", "", config);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e.message(), "unknown tree 'redwood'");
+  EXPECT_TRUE(config.scenarios.empty());
 }
 
 TEST(MenuItems, SizeLabelsSpellTheBinaryUnit) {

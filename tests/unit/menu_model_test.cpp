@@ -396,18 +396,21 @@ TEST(OwnTree, ATreeHoldingTheBenchmarksDirectoryIsRefused) {
   EXPECT_TRUE(seen.empty());
 }
 
-TEST(OwnTree, AnItemTheLibraryCannotRunSaysWhyInTheMenu) {
-  if (kLibraryHasTrees) GTEST_SKIP() << "the library has trees";
+// The real table: "Your own tree…" is the last item; a readable directory that does not hold
+// the benchmark's directory starts a run of that tree as a -src scenario.
+TEST(OwnTree, TheRealItemRunsTheTypedTreeAsASource) {
   TestDir dir;
   MenuModel model(shown_items(all_menu_items(), true), test_settings(dir.path()));
   (void)model.press(key(Key::end));
   (void)model.press(key(Key::enter));
-  type(model, "/usr");  // readable, and the benchmark's directory is not inside it
-  EXPECT_EQ(model.press(key(Key::enter)).kind, Action::Kind::none);
-  EXPECT_EQ(model.mode(), Mode::browse);
-  EXPECT_TRUE(model.message().error);
-  EXPECT_EQ(model.message().text,
-            "cannot benchmark /usr: this build's library copies flat scenarios only");
+  type(model, "/usr/include");
+  const Action a = model.press(key(Key::enter));
+  ASSERT_EQ(a.kind, Action::Kind::start_run) << model.message().text << model.prompt().error;
+  ASSERT_EQ(a.config.scenarios.size(), 1u);
+  EXPECT_EQ(a.config.scenarios[0].kind, Scenario::Kind::source);
+  EXPECT_EQ(a.config.scenarios[0].source.rfind("/usr/include", 0), 0u) << a.config.scenarios[0].source;
+  EXPECT_EQ(a.config.directory, dir.path());
+  EXPECT_EQ(model.mode(), Mode::running);
 }
 
 }  // namespace
