@@ -186,9 +186,16 @@ std::vector<Scenario> scenarios_from(const RawFlags& raw) {
     Scenario s;
     s.kind = Scenario::Kind::source;
     s.source = existing_directory("-src", path);
-    for (const Scenario& other : scenarios)
-      if (other.source == s.source)
+    // One directory named twice (a trailing slash, a symlink, a bind mount): by device and inode.
+    struct ::stat mine {};
+    const bool known = ::stat(s.source.c_str(), &mine) == 0;
+    for (const Scenario& other : scenarios) {
+      struct ::stat theirs {};
+      if (other.source == s.source ||
+          (known && ::stat(other.source.c_str(), &theirs) == 0 && theirs.st_dev == mine.st_dev &&
+           theirs.st_ino == mine.st_ino))
         throw UsageError{fmt::format("-src {} is given twice", path)};
+    }
     scenarios.push_back(s);
   }
   return scenarios;

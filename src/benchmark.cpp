@@ -228,11 +228,15 @@ class Runner {
       const TreeSummary& t = scenario.tree;
       copy.bytes = t.allocated + (t.directories + t.symlinks + t.files) * block;
       copy.inodes = t.files + t.directories + t.symlinks + t.specials;
+      copy.what = "one copy of the tree and its metadata";
     }
     if (same) {
-      const SpaceNeeded both{sources.bytes + copy.bytes, sources.inodes + copy.inodes};
+      const SpaceNeeded both{sources.bytes + copy.bytes, sources.inodes + copy.inodes,
+                             manifest != nullptr ? sources.what : copy.what};
       return check_space(config_.directory, both, src_space);
     }
+    sources.what = "the source files and their metadata";
+    if (copy.what.rfind("the source files", 0) == 0) copy.what = "one copy and its metadata";
     if (Error e = check_space(config_.directory, sources, src_space)) return e;
     return check_space(dst_dir, copy, dst_space);
   }

@@ -62,9 +62,8 @@ Error check_space(const std::string& directory, const SpaceNeeded& needed,
     const auto free_bytes = static_cast<std::uint64_t>(space.available_bytes);
     if (needed.bytes > free_bytes)
       return Error::failure(
-          fmt::format("not enough space in {}: the run needs {} (the source files, one copy "
-                      "and their metadata), {} free",
-                      directory, readable_bytes(needed.bytes, free_bytes),
+          fmt::format("not enough space in {}: the run needs {} ({}), {} free", directory,
+                      readable_bytes(needed.bytes, free_bytes), needed.what,
                       readable_bytes(free_bytes, needed.bytes)));
   }
   if (space.available_inodes >= 0 &&

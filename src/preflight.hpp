@@ -19,6 +19,8 @@ namespace ccopy {
 struct SpaceNeeded {
   std::uint64_t bytes = 0;   ///< every file rounded up to whole blocks, sources and copies
   std::uint64_t inodes = 0;  ///< every source, every copy, and the workspace's directories
+  /// What `bytes` counts, for the message when it does not fit.
+  std::string what = "the source files, one copy and their metadata";
 };
 
 /// The room needed by `scenarios`: one scenario's sources and one destination set at a time,

@@ -124,6 +124,15 @@ void write_latency_and_resources(const ScenarioResult& s, std::ostream& out) {
   }
 }
 
+// The seed a scenario's tree was generated with: the run's -seed plus the scenario's place in
+// the run (the runner's recipe), so that every scenario of a sweep has trees of its own.
+std::uint64_t seed_of(const BenchmarkResult& result, const Scenario& scenario) {
+  const std::vector<Scenario>& all = result.config.scenarios;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (all[i].name() == scenario.name()) return result.config.seed + i;
+  return result.config.seed;
+}
+
 // What a scenario copies: the original's line for a flat one, the tree's description for the
 // others; and the file system made for it.
 void write_what_is_copied(const BenchmarkResult& result, const ScenarioResult* s,
@@ -133,7 +142,7 @@ void write_what_is_copied(const BenchmarkResult& result, const ScenarioResult* s
                        format_bytes(scenario.size), format_bytes(scenario.files * scenario.size));
   } else {
     const std::string tree = tree_text(scenario);
-    out << fmt::format("Tree: {}{}\n", scenario_origin(scenario, result.config.seed),
+    out << fmt::format("Tree: {}{}\n", scenario_origin(scenario, seed_of(result, scenario)),
                        tree.empty() ? "" : ": " + tree);
   }
   if (s != nullptr && !s->filesystem.empty()) out << fmt::format("Filesystem: {}\n", s->filesystem);
@@ -276,7 +285,7 @@ std::string cache_text(const BenchmarkResult& result) {
     case CacheState::nothing_to_evict:
       return fmt::format("page cache warm (-cold: a {} holds its files in the page cache, there is "
                          "nothing to evict)",
-                         result.context.filesystem);
+                         result.context.filesystem == "ramfs" ? "ramfs" : "tmpfs");
     case CacheState::remounted:
       return "cold (each fresh file system is unmounted and mounted again before every run: "
              "nothing stays cached)";
