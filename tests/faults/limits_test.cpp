@@ -237,5 +237,13 @@ TEST_F(UnreadableSource, EntriesThatCannotBeReadAreSkippedAndCounted) {
   EXPECT_EQ(entries_in(dir_.path()), 0u) << "files were left behind";
 }
 
+// -fs without root: one line saying so, exit 1, nothing written.
+class FreshFsWithoutRoot : public ProcessLimit {};
+
+TEST_F(FreshFsWithoutRoot, IsRefusedInOneLine) {
+  const ProcessResult r = run_as_nobody(4096, {"-fs", "ext4", "-files", "2", "-size", "4K"});
+  expect_one_line_refusal(r, "-fs needs root", dir_.path());
+}
+
 }  // namespace
 }  // namespace ccopy
