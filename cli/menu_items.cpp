@@ -78,6 +78,8 @@ Error fill_tree_config(std::string_view tree, const std::string& source, Benchma
   if (tree.empty()) {
     s.kind = Scenario::Kind::source;
     s.source = source;
+    // Completion leaves a slash after the directory's name; the tree is named without it.
+    while (s.source.size() > 1 && s.source.back() == '/') s.source.pop_back();
   } else {
     const ShapeInfo* shape = find_shape(tree);
     if (shape == nullptr) return Error::failure(fmt::format("unknown tree '{}'", tree));

@@ -272,6 +272,40 @@ case_prompt() {
   quit_with q
 }
 
+# "Your own tree…": a typed directory (completed with Tab) is copied as -src copies it, its row
+# joins the table, and nothing is left in the benchmark's directory or changed in the tree.
+case_tree() {
+  mkdir -p "$work/mytree/sub/deeper" "$work/mytree/empty"
+  printf 'one' >"$work/mytree/sub/one"
+  printf 'two' >"$work/mytree/sub/deeper/two"
+  ln -s sub/one "$work/mytree/link"
+  local before
+  before=$(cd "$work/mytree" && find . -printf '%p %y %s %T@\n' | sort)
+  start_menu -runs 1 -warmup 0 -dir "$bench"
+  wait_for "> 1000 files x 4 KiB" || return
+  keys End
+  wait_for "> Your own tree…" || return
+  keys Enter
+  wait_for "Tree to copy (a directory; Tab completes)" || return
+  type_text "mytr"
+  keys Tab
+  wait_for " > mytree/" || return
+  keys Enter
+  wait_for "Your own tree…: done" || return
+  shows_re '^ mytree +\*(xev|goroutine) ' || { fail "no winner's row for the tree"; screen >&2; }
+  expect_bench_empty
+  [ "$(cd "$work/mytree" && find . -printf '%p %y %s %T@\n' | sort)" = "$before" ] ||
+    fail "the tree changed"
+  # A path that is not a directory is refused in the prompt, and nothing runs.
+  keys End Enter
+  wait_for "Tree to copy (a directory; Tab completes)" || return
+  type_text "mytree/sub/one"
+  keys Enter
+  wait_for "mytree/sub/one: not a directory" || { screen >&2; return; }
+  keys Escape
+  quit_with q
+}
+
 case_unavailable() {
   [ -n "$deny" ] && [ -x "$deny" ] || { echo "SKIP: built without libseccomp"; exit 77; }
   "$deny" /bin/true || { echo "SKIP: seccomp filters cannot be installed here"; exit 77; }
@@ -312,7 +346,7 @@ case_no_terminal() {
 }
 
 case "$case" in
-  navigation | run | cancel | export | resize | quit | signals | prompt | unavailable | no_terminal)
+  navigation | run | cancel | export | resize | quit | signals | prompt | tree | unavailable | no_terminal)
     "case_$case" ;;
   *)
     echo "unknown case '$case'" >&2

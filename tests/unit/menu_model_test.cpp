@@ -408,7 +408,7 @@ TEST(OwnTree, TheRealItemRunsTheTypedTreeAsASource) {
   ASSERT_EQ(a.kind, Action::Kind::start_run) << model.message().text << model.prompt().error;
   ASSERT_EQ(a.config.scenarios.size(), 1u);
   EXPECT_EQ(a.config.scenarios[0].kind, Scenario::Kind::source);
-  EXPECT_EQ(a.config.scenarios[0].source.rfind("/usr/include", 0), 0u) << a.config.scenarios[0].source;
+  EXPECT_EQ(a.config.scenarios[0].source, "/usr/include");
   EXPECT_EQ(a.config.directory, dir.path());
   EXPECT_EQ(model.mode(), Mode::running);
 }
