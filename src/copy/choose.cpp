@@ -31,7 +31,7 @@ AutoChoice choose_engine(const std::string& destination) {
   // the kernel engine's threads do nothing else per file.
   if (fs == "xfs" || fs == "btrfs")
     return {"kernel", fmt::format("{} clones files (FICLONE): kernel threads", fs)};
-  return {"kernel", fmt::format("{}: copy_file_range on a thread per CPU's worth of files", fs)};
+  return {"kernel", fmt::format("{}: copy_file_range on a thread per waiting file", fs)};
 }
 
 }  // namespace ccopy
