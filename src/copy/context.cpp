@@ -249,7 +249,9 @@ void FileContext::plan_creation(FileJob& job, const struct ::stat& st, bool exis
   } else if (options_.inplace) {
     plan.commit = Commit::inplace;
     plan.create_name = job.destination_name();
-    plan.create_flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW;
+    // As cp: a symlink at the destination is written through to the file it names, and one
+    // that names nothing is not (no O_CREAT: cp refuses to write through a dangling symlink).
+    plan.create_flags = O_WRONLY | O_TRUNC | O_CLOEXEC;
     plan.fix_mode = options_.preserve.mode;  // an existing file keeps its mode otherwise
   } else {
     plan.commit = Commit::rename;
