@@ -142,7 +142,13 @@ class Reporter final : public CopyObserver {
 
   // "cannot copy 'PATH': REASON", with paths quoted as cp quotes them.
   static std::string describe(const CopyError& error) {
-    if (error.operation == "copy" && error.code == 0) return error.detail;  // cp's own wording
+    // cp's own wording, with cp's quoting of both names.
+    if (error.code == 0 && error.operation == "into itself")
+      return fmt::format("cannot copy a directory, {}, into itself, {}", quote(error.path),
+                         quote(error.destination));
+    if (error.code == 0 && error.operation == "same file")
+      return fmt::format("{} and {} are the same file", quote(error.path), quote(error.destination));
+    if (error.operation == "copy" && error.code == 0) return error.detail;
     std::string reason = error.operation;
     if (!error.destination.empty()) reason += " " + quote(error.destination);
     reason += ": ";

@@ -231,6 +231,16 @@ TEST_F(Refusals, DirectoryIntoItself) {
   same_refusal_as_cp({"a", "a/b"}, dir_.path());
 }
 
+TEST_F(Refusals, DirectoryOntoItself) { same_refusal_as_cp({"-T", "a", "a"}, dir_.path()); }
+
+TEST_F(Refusals, DirectoryIntoItselfQuotedAsCpQuotes) {
+  ASSERT_EQ(::mkdir((dir_.path() + "/it's").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((dir_.path() + "/it's/b").c_str(), 0755), 0);
+  same_refusal_as_cp({"it's", "it's/b"}, dir_.path());
+}
+
+TEST_F(Refusals, FileOntoItself) { same_refusal_as_cp({"f", "a/../f"}, dir_.path()); }
+
 TEST_F(Refusals, TargetDirectoryThatIsAFile) { same_refusal_as_cp({"-t", "f", "g"}, dir_.path()); }
 
 TEST_F(Refusals, TargetDirectoryMissing) { same_refusal_as_cp({"-t", "missing", "g"}, dir_.path()); }
