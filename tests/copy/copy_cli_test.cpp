@@ -755,5 +755,103 @@ TEST(ReflinkOnTmpfs, AlwaysFailsCleanly) {
   EXPECT_TRUE(contains(r.err, "concurrent_copy: 1 entry could not be copied\n")) << r.err;
   EXPECT_FALSE(fs::exists(dst + "/f"));
 }
+// ---- What is said: -v, --dry-run, -n, -u, the auto engine, the notes ----
+
+class Said : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir_.ok());
+    src_ = dir_.path() + "/src";
+    dst_ = dir_.path() + "/dst";
+    ASSERT_EQ(::mkdir(src_.c_str(), 0755), 0);
+    write_file(src_ + "/a", "a");
+    ASSERT_EQ(::symlink("a", (src_ + "/s").c_str()), 0);
+  }
+  TestDir dir_;
+  std::string src_, dst_;
+};
+
+TEST_F(Said, VerboseSaysEveryEntryAsCpDoes) {
+  const ProcessResult ours = run_copy({"-v", src_, dst_});
+  ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  const ProcessResult cp = run_cp({"-rv", src_, dir_.path() + "/by-cp"});
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  auto lines = [](std::string text, const std::string& from, const std::string& to) {
+    for (std::size_t at; (at = text.find(from)) != std::string::npos;) text.replace(at, from.size(), to);
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(lines(ours.out, dst_, "DEST"), lines(cp.out, dir_.path() + "/by-cp", "DEST"));
+  EXPECT_TRUE(std::regex_search(ours.err, std::regex("^concurrent_copy: engine kernel \\(tmpfs: ")))
+      << ours.err;
+  EXPECT_TRUE(std::regex_search(ours.err, std::regex("concurrent_copy: copied 1 file \\(1 B\\), 1 directory, "
+                                                     "1 symlink in [0-9.]+ s")))
+      << ours.err;
+}
+
+TEST_F(Said, DryRunCreatesNothing) {
+  const ProcessResult r = run_copy({"--dry-run", "-v", src_, dst_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "would copy '" + src_ + "/a' -> '" + dst_ + "/a'\n")) << r.out;
+  EXPECT_FALSE(fs::exists(dst_));
+}
+
+TEST_F(Said, NoClobberAndUpdateKeepWhatIsThere) {
+  ASSERT_EQ(::mkdir(dst_.c_str(), 0755), 0);
+  write_file(dst_ + "/a", "kept");
+  ProcessResult r = run_copy({"-v", "-n", "-T", src_, dst_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "skipped '" + dst_ + "/a'\n")) << r.out;
+  EXPECT_EQ(read_file(dst_ + "/a"), "kept");
+  // -u: the destination is newer than the source, so it stays.
+  r = run_copy({"-v", "-u", "-T", src_, dst_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(dst_ + "/a"), "kept");
+  // An older destination is replaced.
+  const timespec old_times[2] = {{1000, 0}, {1000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (dst_ + "/a").c_str(), old_times, 0), 0);
+  r = run_copy({"-u", "-T", src_, dst_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(dst_ + "/a"), "a");
+}
+
+// A copy across file systems: copy_file_range cannot cross them, and the kernel engine says so
+// with -v and copies anyway.
+TEST(CrossFileSystem, FallsBackWithANote) {
+  TestDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string header = "/usr/include/stdio.h";
+  if (!fs::exists(header)) GTEST_SKIP() << "no " << header;
+  struct ::stat a {}, b {};
+  ASSERT_EQ(::stat(header.c_str(), &a), 0);
+  ASSERT_EQ(::stat(dir.path().c_str(), &b), 0);
+  if (a.st_dev == b.st_dev) GTEST_SKIP() << header << " is on the test directory's file system";
+  const ProcessResult r = run_copy({"-v", "--engine", "kernel", header, dir.path() + "/stdio.h"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "concurrent_copy: note: ")) << r.err;
+  EXPECT_EQ(read_file(dir.path() + "/stdio.h"), read_file(header));
+}
+
+// docs/copy.md documents every option --help lists.
+TEST(Documentation, EveryOptionOfTheHelpIsInDocsCopyMd) {
+  const ProcessResult help = run_copy({"--help"});
+  ASSERT_EQ(help.exit_code, 0);
+  const std::string docs = read_file(CCOPY_SOURCE_DIR "/docs/copy.md");
+  ASSERT_FALSE(docs.empty());
+  const std::regex option("(^|[ ,])(--?[a-zA-Z][a-z-]*)");
+  std::size_t checked = 0;
+  for (auto it = std::sregex_iterator(help.out.begin(), help.out.end(), option);
+       it != std::sregex_iterator(); ++it) {
+    const std::string name = (*it)[2];
+    if (name == "--opt" || name == "-av" || name == "-") continue;
+    EXPECT_TRUE(contains(docs, "`" + name)) << name << " is not in docs/copy.md";
+    ++checked;
+  }
+  EXPECT_GT(checked, 30u);
+}
+
 }  // namespace
 }  // namespace ccopy
