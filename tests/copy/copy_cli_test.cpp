@@ -67,6 +67,39 @@ struct MixedTree {
   [[nodiscard]] std::string directory() const { return tree.directory(); }
 };
 
+// ---- The listing that judges copies: each kind of difference is found ----
+
+TEST(Listing, FindsEachKindOfDifference) {
+  TestDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string a = dir.path() + "/a", b = dir.path() + "/b";
+  ASSERT_EQ(::mkdir(a.c_str(), 0755), 0);
+  for (const char* f : {"mode", "time", "xattr", "bytes", "link1", "sparse"}) write_file(a + "/" + f, "content");
+  ASSERT_EQ(::link((a + "/link1").c_str(), (a + "/link2").c_str()), 0);
+  ASSERT_EQ(::symlink("mode", (a + "/sym").c_str()), 0);
+  ASSERT_EQ(::truncate((a + "/sparse").c_str(), 1 << 20), 0);
+  ASSERT_EQ(run_cp({"-a", a, b}).exit_code, 0);
+  ASSERT_EQ(tree_differences(a, b), "");
+  ASSERT_EQ(::chmod((b + "/mode").c_str(), 0600), 0);
+  const timespec times[2] = {{0, UTIME_OMIT}, {1000, 1}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (b + "/time").c_str(), times, 0), 0);
+  ASSERT_EQ(::setxattr((b + "/xattr").c_str(), "user.x", "1", 1, 0), 0);
+  write_file(b + "/bytes", "content!");
+  ASSERT_EQ(::unlink((b + "/link2").c_str()), 0);
+  write_file(b + "/link2", "content");
+  ASSERT_EQ(::unlink((b + "/sym").c_str()), 0);
+  ASSERT_EQ(::symlink("time", (b + "/sym").c_str()), 0);
+  const std::string zeros((1 << 20) - 7, '\0');
+  const int fd = ::open((b + "/sparse").c_str(), O_WRONLY);
+  ASSERT_EQ(::pwrite(fd, zeros.data(), zeros.size(), 7), static_cast<ssize_t>(zeros.size()));
+  ::close(fd);
+  ASSERT_EQ(::utimensat(AT_FDCWD, (b + "/sparse").c_str(), nullptr, 0), 0);
+  const std::string d = tree_differences(a, b);
+  for (const char* what : {"mode: mode 0644 vs 0600", "time: mtime", "xattr: xattrs", "bytes: size 7 vs 8",
+                           "link1: hardlink group", "sym: target mode vs time", "sparse: blocks"})
+    EXPECT_TRUE(contains(d, what)) << what << " not found in\n" << d;
+}
+
 // ---- The same result as cp -a, with every engine ----
 
 class AgainstCp : public ::testing::TestWithParam<std::string> {
@@ -615,8 +648,12 @@ TEST_P(Interrupted, ReplacingLeavesNoTemporaryFile) {
   EXPECT_LT(replaced, 12u) << "the signal came after the copy had finished";
 }
 
-INSTANTIATE_TEST_SUITE_P(Signals, Interrupted, ::testing::Values(SIGINT, SIGTERM),
-                         [](const auto& param_info) { return param_info.param == SIGINT ? "SIGINT" : "SIGTERM"; });
+INSTANTIATE_TEST_SUITE_P(Signals, Interrupted, ::testing::Values(SIGINT, SIGTERM, SIGHUP),
+                         [](const auto& param_info) {
+                           return std::string(param_info.param == SIGINT    ? "SIGINT"
+                                              : param_info.param == SIGTERM ? "SIGTERM"
+                                                                            : "SIGHUP");
+                         });
 
 // ---- -u resumes an interrupted copy ----
 
@@ -833,6 +870,42 @@ TEST(CrossFileSystem, FallsBackWithANote) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.err, "concurrent_copy: note: ")) << r.err;
   EXPECT_EQ(read_file(dir.path() + "/stdio.h"), read_file(header));
+}
+
+// -x: a directory on another file system is made, and left empty, as cp -x leaves it.
+TEST(OneFileSystem, LikeCpDashX) {
+  SKIP_UNLESS_ROOT();
+  TestDir dir;
+  ASSERT_TRUE(dir.ok());
+  if (std::string why = testing::private_mounts(); !why.empty()) GTEST_SKIP() << why;
+  const std::string src = dir.path() + "/src";
+  ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((src + "/mnt").c_str(), 0755), 0);
+  write_file(src + "/here", "here");
+  ASSERT_EQ(::mount("tmpfs", (src + "/mnt").c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+  write_file(src + "/mnt/elsewhere", "elsewhere");
+  const ProcessResult r = run_copy({"-a", "-x", src, dir.path() + "/by-copy"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const ProcessResult cp = run_cp({"-a", "-x", src, dir.path() + "/by-cp"});
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  EXPECT_FALSE(fs::exists(dir.path() + "/by-copy/mnt/elsewhere"));
+  EXPECT_TRUE(fs::is_directory(dir.path() + "/by-copy/mnt"));
+  EXPECT_EQ(tree_differences(dir.path() + "/by-cp", dir.path() + "/by-copy"), "");
+}
+
+// The JSON's escaping gives the bytes back: a backslash and a byte that is not UTF-8.
+TEST(JsonNames, EscapedReversibly) {
+  TestDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string name = dir.path() + "/back\\slash\377\303\251";
+  write_file(name, "x");
+  const ProcessResult r = run_copy({"--json", "-", name, dir.path() + "/copy"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json summary = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(summary.is_object()) << r.out;
+  const std::string escaped = summary["roots"][0]["source"];
+  EXPECT_EQ(escaped, dir.path() + "/back\\\\slash\\xff\303\251");
+  EXPECT_EQ(testing::unescape_name(escaped), name);
 }
 
 // docs/copy.md documents every option --help lists.
