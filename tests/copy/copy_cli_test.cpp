@@ -513,6 +513,11 @@ TEST_F(Overwrite, KilledMidReplaceLeavesTheOldFileIntact) {
   const ProcessResult again = run_copy({src_ + "/big", dst_ + "/big"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_TRUE(read_file(dst_ + "/big") == read_file(src_ + "/big"));
+  EXPECT_TRUE(fs::exists(dst_ + "/" + temp)) << "docs/copy.md: a later copy does not remove it";
+  // A tree copied again into that directory leaves it alone too, and copies no .ccopy- name.
+  const ProcessResult tree = run_copy({"-T", src_, dst_});
+  EXPECT_EQ(tree.exit_code, 0) << tree.err;
+  EXPECT_EQ(testing::temporary_files(dst_).size(), 1u);
 }
 
 TEST_F(Overwrite, OtherHardlinksKeepTheOldContentAndSymlinksAreReplaced) {
