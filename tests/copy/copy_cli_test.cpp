@@ -74,7 +74,8 @@ TEST(Listing, FindsEachKindOfDifference) {
   ASSERT_TRUE(dir.ok());
   const std::string a = dir.path() + "/a", b = dir.path() + "/b";
   ASSERT_EQ(::mkdir(a.c_str(), 0755), 0);
-  for (const char* f : {"mode", "time", "xattr", "bytes", "link1", "sparse"}) write_file(a + "/" + f, "content");
+  for (const char* f : {"mode", "time", "xattr", "bytes", "link1", "sparse"})
+    write_file(a + "/" + f, "content");
   ASSERT_EQ(::link((a + "/link1").c_str(), (a + "/link2").c_str()), 0);
   ASSERT_EQ(::symlink("mode", (a + "/sym").c_str()), 0);
   ASSERT_EQ(::truncate((a + "/sparse").c_str(), 1 << 20), 0);
@@ -95,8 +96,9 @@ TEST(Listing, FindsEachKindOfDifference) {
   ::close(fd);
   ASSERT_EQ(::utimensat(AT_FDCWD, (b + "/sparse").c_str(), nullptr, 0), 0);
   const std::string d = tree_differences(a, b);
-  for (const char* what : {"mode: mode 0644 vs 0600", "time: mtime", "xattr: xattrs", "bytes: size 7 vs 8",
-                           "link1: hardlink group", "sym: target mode vs time", "sparse: blocks"})
+  for (const char* what :
+       {"mode: mode 0644 vs 0600", "time: mtime", "xattr: xattrs", "bytes: size 7 vs 8",
+        "link1: hardlink group", "sym: target mode vs time", "sparse: blocks"})
     EXPECT_TRUE(contains(d, what)) << what << " not found in\n" << d;
 }
 
@@ -113,9 +115,8 @@ class AgainstCp : public ::testing::TestWithParam<std::string> {
   void same_as_cp(const std::string& source, const std::string& scratch, std::size_t entries = 10) {
     const ProcessResult cp = run_cp({"-a", source, scratch + "/by-cp"});
     ASSERT_EQ(cp.exit_code, 0) << cp.err;
-    const ProcessResult ours =
-        run_copy({"-a", "--engine", GetParam(), "--json", scratch + "/summary.json", source,
-                  scratch + "/by-copy"});
+    const ProcessResult ours = run_copy({"-a", "--engine", GetParam(), "--json",
+                                         scratch + "/summary.json", source, scratch + "/by-copy"});
     ASSERT_EQ(ours.exit_code, 0) << ours.err;
     EXPECT_EQ(ours.out, "") << "a successful copy prints nothing on stdout";
     testing::Listing listing;
@@ -211,7 +212,8 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"-j0", "a", "b"}, "--jobs: 0 is out of range (1 to 4096)"},
         UsageCase{{"--engine=fast", "a", "b"},
                   "--engine: unknown engine 'fast' (expected auto, uring, uv, threads, kernel)"},
-        UsageCase{{"--sparse=maybe", "a", "b"}, "--sparse: 'maybe' is not one of auto, always, never"},
+        UsageCase{{"--sparse=maybe", "a", "b"},
+                  "--sparse: 'maybe' is not one of auto, always, never"},
         UsageCase{{"--preserve=colour", "a", "b"},
                   "--preserve: unknown attribute 'colour' (expected mode, ownership, timestamps, "
                   "xattr, links or all)"},
@@ -228,11 +230,14 @@ void same_refusal_as_cp(const std::vector<std::string>& args, const std::string&
   std::vector<std::string> copy_args{"copy"};
   copy_args.insert(copy_args.end(), args.begin(), args.end());
   const ProcessResult ours = testing::run_binary(copy_args, in_dir);
-  testing::Process cp_process("/usr/bin/cp", [&] {
-    std::vector<std::string> a{"-r"};
-    a.insert(a.end(), args.begin(), args.end());
-    return a;
-  }(), in_dir);
+  testing::Process cp_process(
+      "/usr/bin/cp",
+      [&] {
+        std::vector<std::string> a{"-r"};
+        a.insert(a.end(), args.begin(), args.end());
+        return a;
+      }(),
+      in_dir);
   const ProcessResult cp = cp_process.finish(std::chrono::seconds(30));
   EXPECT_EQ(cp.exit_code, 1);
   EXPECT_EQ(ours.exit_code, 1) << ours.err;
@@ -276,7 +281,9 @@ TEST_F(Refusals, FileOntoItself) { same_refusal_as_cp({"f", "a/../f"}, dir_.path
 
 TEST_F(Refusals, TargetDirectoryThatIsAFile) { same_refusal_as_cp({"-t", "f", "g"}, dir_.path()); }
 
-TEST_F(Refusals, TargetDirectoryMissing) { same_refusal_as_cp({"-t", "missing", "g"}, dir_.path()); }
+TEST_F(Refusals, TargetDirectoryMissing) {
+  same_refusal_as_cp({"-t", "missing", "g"}, dir_.path());
+}
 
 TEST_F(Refusals, DirectoryIntoItselfThroughAnotherName) {
   // The same directory by another path: devices and inodes are compared, not strings.
@@ -287,9 +294,13 @@ TEST_F(Refusals, DirectoryIntoItselfThroughAnotherName) {
   EXPECT_FALSE(fs::exists(dir_.path() + "/a/b/a"));
 }
 
-TEST_F(Refusals, SeveralSourcesToAFile) { same_refusal_as_cp({"f", "g", "a/b/../../f"}, dir_.path()); }
+TEST_F(Refusals, SeveralSourcesToAFile) {
+  same_refusal_as_cp({"f", "g", "a/b/../../f"}, dir_.path());
+}
 
-TEST_F(Refusals, SeveralSourcesToAMissingTarget) { same_refusal_as_cp({"f", "g", "missing"}, dir_.path()); }
+TEST_F(Refusals, SeveralSourcesToAMissingTarget) {
+  same_refusal_as_cp({"f", "g", "missing"}, dir_.path());
+}
 
 TEST_F(Refusals, MissingSource) {
   const ProcessResult r = run_copy({dir_.path() + "/nope", dir_.path() + "/x"});
@@ -330,7 +341,8 @@ TEST_F(AsNobody, UnreadableFileAndDirectory) {
   ASSERT_EQ(::chmod((src_ + "/locked").c_str(), 0), 0);
   const ProcessResult r = run_copy_as_nobody({"-a", src_, dst_});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_TRUE(contains(r.err, "concurrent_copy: cannot copy '" + src_ + "/secret': open: Permission denied\n"))
+  EXPECT_TRUE(contains(
+      r.err, "concurrent_copy: cannot copy '" + src_ + "/secret': open: Permission denied\n"))
       << r.err;
   EXPECT_TRUE(std::regex_search(r.err, std::regex("concurrent_copy: cannot copy '" + src_ +
                                                   "/locked': [a-z]+: Permission denied\n")))
@@ -407,8 +419,10 @@ TEST_F(AsNobody, NamesQuotedAsCpQuotesThem) {
     const std::size_t to = cp.err.find(" for reading");
     ASSERT_TRUE(from != std::string::npos && to != std::string::npos) << cp.err;
     const std::string quoted = cp.err.substr(from + 12, to - from - 12);
-    EXPECT_TRUE(contains(r.err, "concurrent_copy: cannot copy " + quoted + ": open: Permission denied\n"))
-        << "cp quotes it " << quoted << "\n" << r.err;
+    EXPECT_TRUE(
+        contains(r.err, "concurrent_copy: cannot copy " + quoted + ": open: Permission denied\n"))
+        << "cp quotes it " << quoted << "\n"
+        << r.err;
   }
   EXPECT_TRUE(contains(r.err, "'$'\\377''")) << r.err;
   const nlohmann::json summary = testing::read_json(json);
@@ -456,10 +470,12 @@ TEST(DestinationFull, StopsWithTheAccounting) {
   const ProcessResult r = run_copy({"--json", json, src, dst});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(contains(r.err, "No space left on device\n")) << r.err;
-  EXPECT_TRUE(contains(r.err, "concurrent_copy: the copy stopped: the destination is full: No space "
-                              "left on device\n"))
+  EXPECT_TRUE(contains(r.err,
+                       "concurrent_copy: the copy stopped: the destination is full: No space "
+                       "left on device\n"))
       << r.err;
-  EXPECT_TRUE(std::regex_search(r.err, std::regex("concurrent_copy: [0-9]+ entr(y|ies) could not be copied\n")))
+  EXPECT_TRUE(std::regex_search(
+      r.err, std::regex("concurrent_copy: [0-9]+ entr(y|ies) could not be copied\n")))
       << r.err;
   // What is there is complete; the file that did not fit is gone.
   std::size_t present = 0;
@@ -500,9 +516,10 @@ TEST_F(Overwrite, KilledMidReplaceLeavesTheOldFileIntact) {
   write_file(dst_ + "/big", old_content);
   CreationWatch watch(dst_);
   ASSERT_TRUE(watch.ok());
-  testing::Process copy(CCOPY_BINARY, {"copy", "--engine", "threads", src_ + "/big", dst_ + "/big"});
-  const std::string temp =
-      watch.wait([](const std::string& n) { return n.rfind(".ccopy-", 0) == 0; }, std::chrono::seconds(30));
+  testing::Process copy(CCOPY_BINARY,
+                        {"copy", "--engine", "threads", src_ + "/big", dst_ + "/big"});
+  const std::string temp = watch.wait(
+      [](const std::string& n) { return n.rfind(".ccopy-", 0) == 0; }, std::chrono::seconds(30));
   ASSERT_NE(temp, "") << "no temporary file appeared";
   ASSERT_EQ(::kill(copy.pid(), SIGKILL), 0);
   const ProcessResult r = copy.finish(std::chrono::seconds(30));
@@ -571,7 +588,8 @@ TEST_F(Overwrite, InplaceDoesNotWriteThroughADanglingSymlink) {
   EXPECT_EQ(cp.exit_code, 1);
   const ProcessResult r = run_copy({"--inplace", src_ + "/l", dst_ + "/l"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(contains(r.err, "concurrent_copy: cannot copy '" + src_ + "/l': create '" + dst_ + "/l': "))
+  EXPECT_TRUE(
+      contains(r.err, "concurrent_copy: cannot copy '" + src_ + "/l': create '" + dst_ + "/l': "))
       << r.err;
   EXPECT_FALSE(fs::exists(dst_ + "/nowhere"));
   EXPECT_TRUE(fs::is_symlink(dst_ + "/l"));
@@ -592,11 +610,12 @@ void write_big_tree(const std::string& src, unsigned files = 24, std::size_t siz
 std::size_t complete_files(const std::string& src, const std::string& dst) {
   std::size_t n = 0;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dst, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dst, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file()) continue;
     const std::string rel = it->path().string().substr(dst.size());
-    EXPECT_TRUE(read_file(it->path().string()) == read_file(src + rel)) << rel << " is not complete";
+    EXPECT_TRUE(read_file(it->path().string()) == read_file(src + rel))
+        << rel << " is not complete";
     ++n;
   }
   return n;
@@ -617,8 +636,9 @@ TEST_P(Interrupted, StopsRemovesWhatWasInProgressAndSaysSo) {
   const ProcessResult r = copy.finish(std::chrono::seconds(30));
   EXPECT_EQ(r.signal, GetParam());
   EXPECT_EQ(r.exit_code, 128 + GetParam());
-  EXPECT_TRUE(std::regex_search(r.err, std::regex("concurrent_copy: interrupted: copied [0-9]+ files? .*; "
-                                                  "the files in progress were removed\n")))
+  EXPECT_TRUE(
+      std::regex_search(r.err, std::regex("concurrent_copy: interrupted: copied [0-9]+ files? .*; "
+                                          "the files in progress were removed\n")))
       << r.err;
   EXPECT_TRUE(testing::temporary_files(dst).empty());
   EXPECT_LT(complete_files(src, dst), 24u) << "the signal came after the copy had finished";
@@ -633,7 +653,8 @@ TEST_P(Interrupted, ReplacingLeavesNoTemporaryFile) {
   write_big_tree(dst, 12, 1 << 10);
   CreationWatch watch(dst);
   testing::Process copy(CCOPY_BINARY, {"copy", "-T", src, dst});
-  ASSERT_NE(watch.wait([](const std::string& n) { return n.rfind(".ccopy-", 0) == 0; }, std::chrono::seconds(30)),
+  ASSERT_NE(watch.wait([](const std::string& n) { return n.rfind(".ccopy-", 0) == 0; },
+                       std::chrono::seconds(30)),
             "");
   ASSERT_EQ(::kill(copy.pid(), GetParam()), 0);
   const ProcessResult r = copy.finish(std::chrono::seconds(30));
@@ -722,9 +743,9 @@ TEST_F(WithShim, VerifyPassesOnAGoodCopy) {
 
 TEST_F(WithShim, VerifyCatchesAByteChangedInTheCopy) {
   const std::string json = dir_.path() + "/v.json";
-  const ProcessResult r = run_copy({"-a", "--verify", "--engine", "threads", "--reflink=never", "--json",
-                                    json, src_, dst_},
-                                   shim_env("CCOPY_SHIM_CORRUPT=victim"));
+  const ProcessResult r = run_copy(
+      {"-a", "--verify", "--engine", "threads", "--reflink=never", "--json", json, src_, dst_},
+      shim_env("CCOPY_SHIM_CORRUPT=victim"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(contains(r.err, "victim: byte 0 differs")) << r.err;
   EXPECT_TRUE(contains(r.err, "concurrent_copy: --verify found 1 entry that differ")) << r.err;
@@ -765,13 +786,15 @@ TEST_P(Reflinks, AlwaysClonesWhereTheFileSystemCan) {
   if (mounted.exit_code != 0) GTEST_SKIP() << "cannot mount a loop image: " << mounted.err;
   const std::string src = mnt + "/src";
   ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
-  for (unsigned i = 0; i < 3; ++i) write_file(src + "/f" + std::to_string(i), testing::pattern(1 << 20, i));
+  for (unsigned i = 0; i < 3; ++i)
+    write_file(src + "/f" + std::to_string(i), testing::pattern(1 << 20, i));
   const std::string json = dir.path() + "/r.json";
   const ProcessResult r = run_copy({"-v", "--reflink=always", "--json", json, src, mnt + "/dst"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   for (unsigned i = 0; i < 3; ++i) {
     const std::string f = "/f" + std::to_string(i);
-    EXPECT_TRUE(contains(r.out, "'" + src + f + "' -> '" + mnt + "/dst" + f + "' (reflinked)\n")) << r.out;
+    EXPECT_TRUE(contains(r.out, "'" + src + f + "' -> '" + mnt + "/dst" + f + "' (reflinked)\n"))
+        << r.out;
     EXPECT_TRUE(read_file(mnt + "/dst" + f) == read_file(src + f));
   }
   const nlohmann::json summary = testing::read_json(json);
@@ -791,8 +814,8 @@ TEST(ReflinkOnTmpfs, AlwaysFailsCleanly) {
   write_file(src + "/f", "data");
   const ProcessResult r = run_copy({"--reflink=always", src, dst});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(std::regex_search(r.err, std::regex("concurrent_copy: cannot copy '" + src + "/f': clone '" +
-                                                  dst + "/f': [A-Za-z ]+\n")))
+  EXPECT_TRUE(std::regex_search(r.err, std::regex("concurrent_copy: cannot copy '" + src +
+                                                  "/f': clone '" + dst + "/f': [A-Za-z ]+\n")))
       << r.err;
   EXPECT_TRUE(contains(r.err, "concurrent_copy: 1 entry could not be copied\n")) << r.err;
   EXPECT_FALSE(fs::exists(dst + "/f"));
@@ -819,7 +842,8 @@ TEST_F(Said, VerboseSaysEveryEntryAsCpDoes) {
   const ProcessResult cp = run_cp({"-rv", src_, dir_.path() + "/by-cp"});
   ASSERT_EQ(cp.exit_code, 0) << cp.err;
   auto lines = [](std::string text, const std::string& from, const std::string& to) {
-    for (std::size_t at; (at = text.find(from)) != std::string::npos;) text.replace(at, from.size(), to);
+    for (std::size_t at; (at = text.find(from)) != std::string::npos;)
+      text.replace(at, from.size(), to);
     std::vector<std::string> out;
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);) out.push_back(line);
@@ -829,8 +853,9 @@ TEST_F(Said, VerboseSaysEveryEntryAsCpDoes) {
   EXPECT_EQ(lines(ours.out, dst_, "DEST"), lines(cp.out, dir_.path() + "/by-cp", "DEST"));
   EXPECT_TRUE(std::regex_search(ours.err, std::regex("^concurrent_copy: engine kernel \\(tmpfs: ")))
       << ours.err;
-  EXPECT_TRUE(std::regex_search(ours.err, std::regex("concurrent_copy: copied 1 file \\(1 B\\), 1 directory, "
-                                                     "1 symlink in [0-9.]+ s")))
+  EXPECT_TRUE(std::regex_search(ours.err,
+                                std::regex("concurrent_copy: copied 1 file \\(1 B\\), 1 directory, "
+                                           "1 symlink in [0-9.]+ s")))
       << ours.err;
 }
 
@@ -867,7 +892,8 @@ TEST(CrossFileSystem, FallsBackWithANote) {
   ASSERT_TRUE(dir.ok());
   const std::string header = "/usr/include/stdio.h";
   if (!fs::exists(header)) GTEST_SKIP() << "no " << header;
-  struct ::stat a {}, b {};
+  struct ::stat a {
+  }, b{};
   ASSERT_EQ(::stat(header.c_str(), &a), 0);
   ASSERT_EQ(::stat(dir.path().c_str(), &b), 0);
   if (a.st_dev == b.st_dev) GTEST_SKIP() << header << " is on the test directory's file system";
@@ -887,7 +913,8 @@ TEST(OneFileSystem, LikeCpDashX) {
   ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
   ASSERT_EQ(::mkdir((src + "/mnt").c_str(), 0755), 0);
   write_file(src + "/here", "here");
-  ASSERT_EQ(::mount("tmpfs", (src + "/mnt").c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+  ASSERT_EQ(::mount("tmpfs", (src + "/mnt").c_str(), "tmpfs", 0, "size=1m"), 0)
+      << std::strerror(errno);
   write_file(src + "/mnt/elsewhere", "elsewhere");
   const ProcessResult r = run_copy({"-a", "-x", src, dir.path() + "/by-copy"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -20,8 +20,8 @@ TEST(LinuxSource, CopyDashAEqualsCpDashA) {
     GTEST_SKIP() << kTarball << " is missing (apt-get install linux-source-6.1)";
   testing::TestDir dir;
   ASSERT_TRUE(dir.ok());
-  const testing::ProcessResult unpacked =
-      testing::run_program("/usr/bin/tar", {"-xJf", kTarball, "-C", dir.path()}, std::chrono::seconds(240));
+  const testing::ProcessResult unpacked = testing::run_program(
+      "/usr/bin/tar", {"-xJf", kTarball, "-C", dir.path()}, std::chrono::seconds(240));
   ASSERT_EQ(unpacked.exit_code, 0) << unpacked.err;
   const std::string src = dir.path() + "/linux-source-6.1";
   const std::string by_cp = dir.path() + "/by-cp";

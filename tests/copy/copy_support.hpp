@@ -36,7 +36,8 @@ inline ProcessResult run_program(const std::string& program, const std::vector<s
 }
 
 /// `concurrent_copy copy ARGS...`.
-inline ProcessResult run_copy(std::vector<std::string> args, const std::vector<std::string>& env = {},
+inline ProcessResult run_copy(std::vector<std::string> args,
+                              const std::vector<std::string>& env = {},
                               std::chrono::milliseconds limit = std::chrono::seconds(100)) {
   args.insert(args.begin(), "copy");
   return run_binary(args, env, limit);
@@ -44,7 +45,8 @@ inline ProcessResult run_copy(std::vector<std::string> args, const std::vector<s
 
 /// `concurrent_copy copy ARGS...` as the user nobody, with no supplementary groups.
 inline ProcessResult run_copy_as_nobody(std::vector<std::string> args) {
-  args.insert(args.begin(), {"--reuid=65534", "--regid=65534", "--clear-groups", CCOPY_BINARY, "copy"});
+  args.insert(args.begin(),
+              {"--reuid=65534", "--regid=65534", "--clear-groups", CCOPY_BINARY, "copy"});
   return run_program("/usr/bin/setpriv", args);
 }
 
@@ -93,7 +95,8 @@ inline bool give_to_nobody(const std::string& path) {
 /// mounts do not propagate back. Each test runs in its own process, so the namespace ends with
 /// the test. Returns an empty string or why it could not.
 inline std::string private_mounts() {
-  if (::unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
+  if (::unshare(CLONE_NEWNS) != 0)
+    return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     return std::string("mount --make-rprivate /: ") + std::strerror(errno);
   return {};
@@ -115,7 +118,8 @@ inline std::vector<std::string> temporary_files(const std::string& dir) {
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-    if (it->path().filename().string().rfind(".ccopy-", 0) == 0) found.push_back(it->path().string());
+    if (it->path().filename().string().rfind(".ccopy-", 0) == 0)
+      found.push_back(it->path().string());
   return found;
 }
 
@@ -187,7 +191,8 @@ inline std::string unescape_name(const std::string& text) {
 /// or the listing's own failure.
 inline std::string tree_differences(const std::string& expected, const std::string& actual) {
   Listing a, b;
-  if (std::string why = list_tree(expected, a); !why.empty()) return "listing " + expected + ": " + why;
+  if (std::string why = list_tree(expected, a); !why.empty())
+    return "listing " + expected + ": " + why;
   if (std::string why = list_tree(actual, b); !why.empty()) return "listing " + actual + ": " + why;
   const std::vector<std::string> lines = compare_listings(a, b);
   return lines.empty() ? std::string() : describe_differences(lines);
@@ -196,7 +201,8 @@ inline std::string tree_differences(const std::string& expected, const std::stri
 /// Whether the engine can run here: `copy --engine E` of one file.
 inline std::string engine_unavailable(const std::string& engine, const std::string& scratch) {
   write_file(scratch + "/probe", "x");
-  const ProcessResult r = run_copy({"--engine", engine, scratch + "/probe", scratch + "/probe.copy"});
+  const ProcessResult r =
+      run_copy({"--engine", engine, scratch + "/probe", scratch + "/probe.copy"});
   std::filesystem::remove(scratch + "/probe");
   std::filesystem::remove(scratch + "/probe.copy");
   if (r.exit_code == 0) return {};

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -10,7 +11,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 #include <memory>
 #include <tuple>
 
@@ -115,8 +115,10 @@ std::string printable(const std::string& text) {
   std::string out;
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f && c != '\\') out += c;
-    else out += fmt::format("\\x{:02x}", u);
+    if (u >= 0x20 && u < 0x7f && c != '\\')
+      out += c;
+    else
+      out += fmt::format("\\x{:02x}", u);
   }
   return out;
 }
@@ -133,7 +135,8 @@ void compare_entry(const std::string& path, const ListedEntry& a, const ListedEn
   if (a.mode != b.mode) differ("mode", octal(a.mode), octal(b.mode));
   if (a.uid != b.uid || a.gid != b.gid)
     differ("owner", fmt::format("{}:{}", a.uid, a.gid), fmt::format("{}:{}", b.uid, b.gid));
-  if (a.mtime_ns != b.mtime_ns) differ("mtime", std::to_string(a.mtime_ns), std::to_string(b.mtime_ns));
+  if (a.mtime_ns != b.mtime_ns)
+    differ("mtime", std::to_string(a.mtime_ns), std::to_string(b.mtime_ns));
   if (a.rdev != b.rdev)
     differ("device", fmt::format("{}:{}", major(a.rdev), minor(a.rdev)),
            fmt::format("{}:{}", major(b.rdev), minor(b.rdev)));
@@ -155,10 +158,13 @@ std::string list_tree(const std::string& root, Listing& out) {
   out.clear();
   Walk walk{out, {}};
   struct ::stat st {};
-  if (::lstat(root.c_str(), &st) != 0) return fmt::format("stat {}: {}", root, std::strerror(errno));
-  const std::string parent = root.find('/') == std::string::npos ? "." : root.substr(0, root.rfind('/') + 1);
+  if (::lstat(root.c_str(), &st) != 0)
+    return fmt::format("stat {}: {}", root, std::strerror(errno));
+  const std::string parent =
+      root.find('/') == std::string::npos ? "." : root.substr(0, root.rfind('/') + 1);
   const std::string base = root.substr(root.rfind('/') + 1);
-  const int parent_fd = ::open(parent.empty() ? "/" : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int parent_fd =
+      ::open(parent.empty() ? "/" : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (parent_fd < 0) return fmt::format("open {}: {}", parent, std::strerror(errno));
   std::string why = walk.entry(parent_fd, base, "", st);
   ::close(parent_fd);
@@ -181,8 +187,10 @@ std::vector<std::string> compare_listings(const Listing& expected, const Listing
   std::vector<std::string> lines;
   for (const auto& [path, entry] : expected) {
     const auto it = actual.find(path);
-    if (it == actual.end()) lines.push_back(printable(path) + ": missing from the copy");
-    else compare_entry(path, entry, it->second, lines);
+    if (it == actual.end())
+      lines.push_back(printable(path) + ": missing from the copy");
+    else
+      compare_entry(path, entry, it->second, lines);
   }
   for (const auto& [path, entry] : actual)
     if (expected.find(path) == expected.end()) lines.push_back(printable(path) + ": not expected");

@@ -14,15 +14,15 @@
 namespace ccopy::testing {
 
 struct ListedEntry {
-  char kind = '?';  ///< 'd', 'f', 'l' (symlink), 'p' (FIFO), 's' (socket), 'c', 'b'
-  std::uint64_t size = 0;    ///< regular files and symlinks; directories' sizes are the file system's
+  char kind = '?';         ///< 'd', 'f', 'l' (symlink), 'p' (FIFO), 's' (socket), 'c', 'b'
+  std::uint64_t size = 0;  ///< regular files and symlinks; directories' sizes are the file system's
   std::uint64_t blocks = 0;  ///< st_blocks of a regular file: holes are kept or not
   unsigned mode = 0;         ///< permission and special bits
   uid_t uid = 0;
   gid_t gid = 0;
   std::int64_t mtime_ns = 0;
-  dev_t rdev = 0;        ///< devices
-  std::string target;    ///< symlinks
+  dev_t rdev = 0;                                           ///< devices
+  std::string target;                                       ///< symlinks
   std::vector<std::pair<std::string, std::string>> xattrs;  ///< sorted by name
   /// For a non-directory with more than one name in the tree: its first name in path order,
   /// which every name of that inode shares. Empty for an inode with one name.

@@ -43,7 +43,8 @@ using PreadFn = ssize_t (*)(int, void*, size_t, off_t);
 ssize_t corrupting_write(PwriteFn real, int fd, const void* buffer, size_t length, off_t offset) {
   if (offset == 0 && length > 0 && !g_corrupted.load() && names(fd, "CCOPY_SHIM_CORRUPT") &&
       !g_corrupted.exchange(true)) {
-    std::vector<char> copy(static_cast<const char*>(buffer), static_cast<const char*>(buffer) + length);
+    std::vector<char> copy(static_cast<const char*>(buffer),
+                           static_cast<const char*>(buffer) + length);
     copy[0] = static_cast<char>(copy[0] ^ 0x5a);
     return real(fd, copy.data(), length, offset);
   }
