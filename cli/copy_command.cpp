@@ -30,6 +30,14 @@ bool is_directory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// Why `path` cannot be the directory several sources go into, in cp 9's words ("No such file
+// or directory", "Not a directory"), or "" when it is a directory.
+std::string not_a_directory(const std::string& path) {
+  struct ::stat st {};
+  if (::stat(path.c_str(), &st) != 0) return sys::error_text(errno);
+  return S_ISDIR(st.st_mode) ? std::string() : sys::error_text(ENOTDIR);
+}
+
 bool exists(const std::string& path) {
   struct ::stat st {};
   return ::lstat(path.c_str(), &st) == 0;
@@ -134,7 +142,13 @@ class Reporter final : public CopyObserver {
 
   // "cannot copy 'PATH': REASON", with paths quoted as cp quotes them.
   static std::string describe(const CopyError& error) {
-    if (error.operation == "copy" && error.code == 0) return error.detail;  // cp's own wording
+    // cp's own wording, with cp's quoting of both names.
+    if (error.code == 0 && error.operation == "into itself")
+      return fmt::format("cannot copy a directory, {}, into itself, {}", quote(error.path),
+                         quote(error.destination));
+    if (error.code == 0 && error.operation == "same file")
+      return fmt::format("{} and {} are the same file", quote(error.path), quote(error.destination));
+    if (error.operation == "copy" && error.code == 0) return error.detail;
     std::string reason = error.operation;
     if (!error.destination.empty()) reason += " " + quote(error.destination);
     reason += ": ";
@@ -337,8 +351,8 @@ std::string resolve_roots(const CopyCommand& command, std::vector<CopyRoot>& roo
   roots.clear();
   const std::vector<std::string>& ops = command.operands;
   if (!command.target_directory.empty()) {
-    if (!is_directory(command.target_directory))
-      return fmt::format("target {} is not a directory", quote(command.target_directory));
+    if (std::string why = not_a_directory(command.target_directory); !why.empty())
+      return fmt::format("target directory {}: {}", quote(command.target_directory), why);
     for (const std::string& source : ops)
       roots.push_back({source, inside(command.target_directory, source)});
     return {};
@@ -349,7 +363,8 @@ std::string resolve_roots(const CopyCommand& command, std::vector<CopyRoot>& roo
     return {};
   }
   if (ops.size() > 2) {
-    if (!is_directory(dest)) return fmt::format("target {} is not a directory", quote(dest));
+    if (std::string why = not_a_directory(dest); !why.empty())
+      return fmt::format("target {}: {}", quote(dest), why);
     for (std::size_t i = 0; i + 1 < ops.size(); ++i) roots.push_back({ops[i], inside(dest, ops[i])});
     return {};
   }

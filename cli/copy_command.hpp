@@ -11,7 +11,7 @@
 namespace ccopy::cli {
 
 /// cp's shapes: which path each source is copied to. Fills `roots`, or returns a message (cp's
-/// wording: "target 'x' is not a directory") and leaves it empty.
+/// 9.1 wording: "target 'x': Not a directory") and leaves it empty.
 [[nodiscard]] std::string resolve_roots(const CopyCommand& command, std::vector<CopyRoot>& roots);
 
 /// Runs the copy; `cancel` is set by the signal thread. Returns the exit code: 0, 1 (something

@@ -383,8 +383,8 @@ Beyond cp:
       --verify                 after copying, read both sides and compare every byte, and with
                                  -a the metadata kept; a difference is an error naming the file
       --progress, --no-progress  one line on stderr with bytes and files done, the rate and an
-                                 estimate of what is left; on by default when stderr is a
-                                 terminal, never on a pipe
+                                 estimate of what is left; by default only when stderr is a
+                                 terminal (--progress elsewhere: a full line every 5 seconds)
       --fsync                  fdatasync every file before closing it
       --inplace                rewrite existing destination files in place, as cp does, instead
                                  of writing the new content under a temporary name and renaming

@@ -129,7 +129,7 @@ FileContext::Existing FileContext::check_existing(const DirNode& dir, const char
     return Existing::failed;
   }
   if (found.st_dev == source.st_dev && found.st_ino == source.st_ino) {
-    outcome.fail("create", "it is the same file as the source", true);
+    outcome.fail("same file", "it is the same file as the source", true);
     return Existing::failed;
   }
   if (S_ISDIR(found.st_mode) && !source_is_directory) {
@@ -249,7 +249,9 @@ void FileContext::plan_creation(FileJob& job, const struct ::stat& st, bool exis
   } else if (options_.inplace) {
     plan.commit = Commit::inplace;
     plan.create_name = job.destination_name();
-    plan.create_flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW;
+    // As cp: a symlink at the destination is written through to the file it names, and one
+    // that names nothing is not (no O_CREAT: cp refuses to write through a dangling symlink).
+    plan.create_flags = O_WRONLY | O_TRUNC | O_CLOEXEC;
     plan.fix_mode = options_.preserve.mode;  // an existing file keeps its mode otherwise
   } else {
     plan.commit = Commit::rename;
@@ -433,11 +435,16 @@ void FileContext::root_failed(const CopyRoot& root, const char* operation, int c
   record(std::move(error));
 }
 
-std::string FileContext::check_not_into_itself(const CopyRoot& root,
+std::string FileContext::check_not_into_itself(const CopyRoot& root, std::string& detail,
                                                const struct ::stat& source) const {
   struct ::stat seen {};
   std::string start = root.destination;
-  if (sys::stat_at(AT_FDCWD, start.c_str(), seen, 0) < 0) start = parent_path(start);
+  if (sys::stat_at(AT_FDCWD, start.c_str(), seen, 0) < 0) {
+    start = parent_path(start);
+  } else if (seen.st_dev == source.st_dev && seen.st_ino == source.st_ino) {
+    detail = "it is the same file as the source";
+    return "same file";
+  }
   long fd = sys::open_directory_at(AT_FDCWD, start.c_str(), 0);
   // Up through "..", until the root of the namespace (its ".." is itself).
   for (unsigned depth = 0; fd >= 0 && depth < 4096; ++depth) {
@@ -445,8 +452,11 @@ std::string FileContext::check_not_into_itself(const CopyRoot& root,
     struct ::stat st {};
     if (sys::stat_fd(here.get(), st) < 0) break;
     if (st.st_dev == source.st_dev && st.st_ino == source.st_ino)
-      return fmt::format("cannot copy a directory, '{}', into itself, '{}'", root.source,
-                         root.destination);
+    {
+      detail = fmt::format("cannot copy a directory, '{}', into itself, '{}'", root.source,
+                           root.destination);
+      return "into itself";
+    }
     fd = sys::open_directory_at(here.get(), "..", 0);
     struct ::stat up {};
     if (fd >= 0 && sys::stat_fd(static_cast<int>(fd), up) == 0 && up.st_dev == st.st_dev &&

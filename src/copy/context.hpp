@@ -85,8 +85,10 @@ class FileContext {
                    std::string detail = {});
   /// cp's refusal to copy a directory into itself or onto itself, comparing devices and inodes
   /// (not strings) of the destination's nearest existing directory and its parents with the
-  /// source directory `source`; empty when the copy may go on.
-  [[nodiscard]] std::string check_not_into_itself(const CopyRoot& root,
+  /// source directory `source`. Returns the refusal as the error's operation, "into itself" or
+  /// (the destination is the source) "same file", with what is wrong in `detail`; empty when
+  /// the copy may go on.
+  [[nodiscard]] std::string check_not_into_itself(const CopyRoot& root, std::string& detail,
                                                   const struct ::stat& source) const;
   /// An entry the walk copied, for the counts and the observer.
   void entry_copied(EntryType type, const DirNode& dir, std::string_view name,

@@ -16,6 +16,10 @@
 namespace ccopy {
 
 std::string CopyError::reason() const {
+  // cp's sentences name both paths themselves.
+  if (code == 0 && operation == "into itself") return detail;
+  if (code == 0 && operation == "same file")
+    return "'" + path + "' and '" + destination + "' are the same file";
   std::string text = operation;
   if (!destination.empty()) text += " '" + destination + "'";
   if (code != 0 && !detail.empty()) return text + ": " + detail + " (" + sys::error_text(code) + ")";

@@ -475,8 +475,9 @@ void Walk::add_directory_root(const CopyRoot& root, const struct ::stat& seen) {
   struct ::stat st = seen;
   if (const long rc = sys::stat_fd(source.get(), st); rc < 0)
     return context_.root_failed(root, "stat", static_cast<int>(-rc), false);
-  if (std::string why = context_.check_not_into_itself(root, st); !why.empty())
-    return context_.root_failed(root, "copy", 0, false, std::move(why));
+  std::string refusal;
+  if (std::string why = context_.check_not_into_itself(root, refusal, st); !why.empty())
+    return context_.root_failed(root, why.c_str(), 0, true, std::move(refusal));
   const unsigned wanted = context_.wanted_mode(st);
   unsigned create = wanted & 0777;
   if (!context_.overrides_permissions()) create |= 0700;
