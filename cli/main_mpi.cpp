@@ -2,9 +2,8 @@
 // ranks share the copy command's job (src/dist/shared_copy.hpp); rank 0 alone prints, and
 // every rank exits with the same code. The only executable that links Open MPI.
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <memory>
 
@@ -14,6 +13,7 @@
 #include "dist/shared_copy.hpp"
 #include "options.hpp"
 #include "program.hpp"
+#include "signals.hpp"
 #include "sys/sys.hpp"
 
 namespace {
@@ -35,6 +35,19 @@ void say(const std::string& line) {
 std::string start() {
   g_comm = std::make_unique<dist::MpiComm>(&g_argc, &g_argv);
   if (!g_comm->started()) return "cannot start MPI: " + g_comm->problem();
+  // Only the copy command is shared among ranks so far; the benchmark (or the menu) run by
+  // every rank at once would be N benchmarks competing in one directory.
+  const std::string command = g_argc > 1 ? g_argv[1] : "";
+  const bool shared =
+      command == "copy" || (command == "help" && g_argc > 2 && std::string(g_argv[2]) == "copy");
+  if (!shared && g_comm->size() > 1 && command != "--help" && command != "--version") {
+    const int rank = g_comm->rank();
+    if (rank != 0) ::dup2(::open("/dev/null", O_WRONLY | O_CLOEXEC), STDERR_FILENO);
+    return fmt::format(
+        "only the copy command is shared among MPI ranks (this is rank {} of {}); "
+        "run the benchmark with one rank, or with the plain concurrent_copy",
+        rank, g_comm->size());
+  }
   if (g_comm->rank() != 0) {
     g_stdout = ::dup(STDOUT_FILENO);
     const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -84,17 +97,19 @@ int run_copy_shared(const CopyCommand& given, const std::atomic<bool>& cancel) {
     command.progress = CopyCommand::Progress::off;
     if (command.verbose && g_stdout >= 0) ::dup2(g_stdout, STDOUT_FILENO);
   }
-  const int code = run_copy(command, cancel,
-                            [&comm](const std::vector<CopyRoot>& r, Engine& engine,
-                                    const EngineOptions& engine_options, const CopyOptions& options,
-                                    CopyObserver& observer, CopyProgress* progress) {
-                              return dist::copy_tree_shared(comm, r, engine, engine_options,
-                                                            options, observer, progress);
-                            });
+  const int code = run_copy(
+      command, cancel,
+      [&comm](const std::vector<CopyRoot>& r, Engine& engine, const EngineOptions& engine_options,
+              const CopyOptions& options, CopyObserver& observer, CopyProgress* progress) {
+        return dist::copy_tree_shared(comm, r, engine, engine_options, options, observer, progress);
+      });
   return static_cast<int>(comm.max(static_cast<std::uint64_t>(code)));
 }
 
-void finish() { g_comm.reset(); }
+void finish() {
+  if (g_comm && caught_signal() != 0) g_comm->abandon();
+  g_comm.reset();
+}
 
 }  // namespace
 

@@ -1,9 +1,8 @@
 // concurrent_copy: the program in one process. Started by mpirun as one of several ranks, each
 // rank would copy (or benchmark) the whole job by itself, over the others: it refuses, and says
 // which executable shares the job.
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "options.hpp"
 #include "program.hpp"

@@ -1,9 +1,9 @@
 #include "dist/mpi_comm.hpp"
 
+#include <fmt/format.h>
 #include <mpi.h>
 
 #include <climits>
-#include <fmt/format.h>
 
 namespace ccopy::dist {
 namespace {
@@ -25,7 +25,8 @@ MpiComm::MpiComm(int* argc, char*** argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
   char name[MPI_MAX_PROCESSOR_NAME] = {};
   int length = 0;
-  if (MPI_Get_processor_name(name, &length) == MPI_SUCCESS) host_.assign(name, static_cast<std::size_t>(length));
+  if (MPI_Get_processor_name(name, &length) == MPI_SUCCESS)
+    host_.assign(name, static_cast<std::size_t>(length));
   if (host_.empty()) host_ = "unknown";
 }
 
@@ -60,7 +61,8 @@ std::vector<std::string> MpiComm::gather(const std::string& bytes, int root) {
               root, MPI_COMM_WORLD);
   std::vector<std::string> parts;
   for (std::size_t r = 0; r < counts.size(); ++r)
-    parts.emplace_back(all, static_cast<std::size_t>(offsets[r]), static_cast<std::size_t>(counts[r]));
+    parts.emplace_back(all, static_cast<std::size_t>(offsets[r]),
+                       static_cast<std::size_t>(counts[r]));
   return parts;
 }
 

@@ -14,8 +14,12 @@ class MpiComm final : public Comm {
   /// Starts MPI (MPI_Init_thread, MPI_THREAD_FUNNELED: only the thread that started it calls
   /// MPI). Call once; check started() before anything else.
   MpiComm(int* argc, char*** argv);
-  /// Ends MPI (MPI_Finalize), when it was started.
+  /// Ends MPI (MPI_Finalize), when it was started and not abandoned.
   ~MpiComm() override;
+  /// Leaves MPI without MPI_Finalize: the launcher is tearing the job down (mpirun, sent
+  /// SIGINT or SIGTERM, sends its ranks SIGTERM and stops answering them), and a finalize
+  /// would wait for it until it kills the rank.
+  void abandon() { started_ = false; }
 
   [[nodiscard]] bool started() const { return started_; }
   /// Why MPI could not start, when it could not.

@@ -142,7 +142,8 @@ CopyResult merge_results(const std::vector<CopyResult>& parts) {
     // Failures beyond the errors a rank kept cannot be told apart: they are counted as they are.
     merged.failed += p.failed - std::min<std::uint64_t>(p.failed, p.errors.size());
     for (const CopyError& e : p.errors) {
-      if (!seen_errors.emplace(e.path, e.destination, e.operation, e.code, e.detail).second) continue;
+      if (!seen_errors.emplace(e.path, e.destination, e.operation, e.code, e.detail).second)
+        continue;
       ++merged.failed;
       if (merged.errors.size() < CopyResult::kMaxKeptErrors) merged.errors.push_back(e);
     }
@@ -150,7 +151,8 @@ CopyResult merge_results(const std::vector<CopyResult>& parts) {
       if (seen_notes.insert(n).second) merged.notes.push_back(n);
     if (!merged.fatal && p.fatal) merged.fatal = p.fatal;
     merged.cancelled = merged.cancelled || p.cancelled;
-    merged.latencies_ns.insert(merged.latencies_ns.end(), p.latencies_ns.begin(), p.latencies_ns.end());
+    merged.latencies_ns.insert(merged.latencies_ns.end(), p.latencies_ns.begin(),
+                               p.latencies_ns.end());
   }
   return merged;
 }

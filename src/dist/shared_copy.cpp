@@ -1,11 +1,11 @@
 #include "dist/shared_copy.hpp"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 #include <new>
 
 #include "dist/result_codec.hpp"
@@ -66,9 +66,9 @@ CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine
   // Pass 2: the rest, by every rank. Its directories were counted in pass 1.
   if (!stopped) {
     PassObserver tell(observer, false, true);
-    CopyResult copied = pass(roots, engine, engine_options, options,
-                             CopyShare{static_cast<unsigned>(comm.rank()), ranks, false}, tell,
-                             progress);
+    CopyResult copied =
+        pass(roots, engine, engine_options, options,
+             CopyShare{static_cast<unsigned>(comm.rank()), ranks, false}, tell, progress);
     copied.copied.directories = 0;
     stopped = comm.max(stops(copied) ? 1 : 0) != 0;
     mine.push_back(std::move(copied));
@@ -168,7 +168,8 @@ CopyResult copy_tree_shared(Comm& comm, const std::vector<CopyRoot>& roots, Engi
     std::vector<CopyResult> parts(all.size());
     for (std::size_t r = 0; r < all.size(); ++r)
       if (!decode_result(all[r], parts[r]))
-        parts[r].fatal = Error::failure(fmt::format("rank {} sent a result that cannot be read", r));
+        parts[r].fatal =
+            Error::failure(fmt::format("rank {} sent a result that cannot be read", r));
     const CopyResult merged = merge_results(parts);
     for (const CopyError& e : merged.errors) observer.failed(e);
     for (const std::string& n : merged.notes) observer.note(n);
@@ -176,7 +177,8 @@ CopyResult copy_tree_shared(Comm& comm, const std::vector<CopyRoot>& roots, Engi
   }
   comm.broadcast(bytes, 0);
   CopyResult result;
-  if (!decode_result(bytes, result)) result.fatal = Error::failure("the ranks' result cannot be read");
+  if (!decode_result(bytes, result))
+    result.fatal = Error::failure("the ranks' result cannot be read");
   return result;
 }
 

@@ -38,7 +38,8 @@ struct ThreadGroup::State {
   }
 };
 
-ThreadGroup::ThreadGroup(int size, std::vector<std::string> hosts) : state_(std::make_unique<State>()) {
+ThreadGroup::ThreadGroup(int size, std::vector<std::string> hosts)
+    : state_(std::make_unique<State>()) {
   state_->size = size < 1 ? 1 : size;
   const std::string here = LocalComm().host_name();
   hosts.resize(static_cast<std::size_t>(state_->size), here);
@@ -105,7 +106,8 @@ void ThreadComm::all_reduce_sum(std::span<std::uint64_t> values) {
 }
 
 void ThreadComm::all_reduce_max(std::span<std::uint64_t> values) {
-  all_reduce(*group_.state_, rank_, values, [](std::uint64_t a, std::uint64_t b) { return a > b ? a : b; });
+  all_reduce(*group_.state_, rank_, values,
+             [](std::uint64_t a, std::uint64_t b) { return a > b ? a : b; });
 }
 
 }  // namespace ccopy::dist
