@@ -41,12 +41,11 @@ std::string start() {
   const bool shared =
       command == "copy" || (command == "help" && g_argc > 2 && std::string(g_argv[2]) == "copy");
   if (!shared && g_comm->size() > 1 && command != "--help" && command != "--version") {
-    const int rank = g_comm->rank();
-    if (rank != 0) ::dup2(::open("/dev/null", O_WRONLY | O_CLOEXEC), STDERR_FILENO);
+    if (g_comm->rank() != 0) ::dup2(::open("/dev/null", O_WRONLY | O_CLOEXEC), STDERR_FILENO);
     return fmt::format(
-        "only the copy command is shared among MPI ranks (this is rank {} of {}); "
-        "run the benchmark with one rank, or with the plain concurrent_copy",
-        rank, g_comm->size());
+        "only the copy command is shared among MPI ranks, not the benchmark: run it with one "
+        "rank (mpirun -np 1) or with concurrent_copy ({} ranks were started)",
+        g_comm->size());
   }
   if (g_comm->rank() != 0) {
     g_stdout = ::dup(STDOUT_FILENO);
