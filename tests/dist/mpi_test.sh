@@ -9,6 +9,11 @@
 # usage_exit_code, failure_exit_code: every rank exits 2 (usage) or 1 (an entry failed), and the
 #   message is printed once.
 # sigterm: SIGTERM to mpirun mid-copy stops every rank, which leave no temporary or partial file.
+# two_hosts, two_hosts_private_destination: a second host in a network namespace (a veth pair,
+#   its own host name, Open MPI's rsh agent running its daemon there), sharing this machine's
+#   file system as cluster nodes share one: the two ranks copy one tree together and it lists as
+#   the single process's copy; a destination only one host sees (a tmpfs mounted over it in that
+#   host's mount namespace) is refused, naming the host.
 # Exits 77 (skipped) with a reason where the case cannot run.
 set -u
 case_name=$1 plain=$2 mpi=$3 listing=$4 test_dir=$5 sanitized=$6
@@ -26,8 +31,10 @@ export OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,vader OMPI_MCA_rmaps_base_oversubscrib
 
 work=$(mktemp -d "$test_dir/ccopy-mpi.XXXXXX") || fail "no scratch directory"
 mpirun_pid=
+netns=
 cleanup() {
   [ -n "$mpirun_pid" ] && kill -KILL "$mpirun_pid" 2>/dev/null
+  [ -n "$netns" ] && ip netns del "$netns" 2>/dev/null  # its end of the veth pair goes with it
   chmod -R u+rwx "$work" 2>/dev/null
   rm -rf "$work"
 }
@@ -80,7 +87,61 @@ compare_with_single() {  # NP SOURCE
   echo "-np $np: $(wc -l <"$work/multi.list") entries, identical to the single process's copy"
 }
 
+# A second host "host-b" at 10.77.x.2 in network namespace $netns; this one is 10.77.x.1. Sets
+# $two_hosts to mpirun's options for running one rank on each.
+make_second_host() {
+  [ "$(id -u)" = 0 ] || skip "needs root to make a network namespace"
+  command -v ip >/dev/null || skip "no ip (iproute2)"
+  command -v unshare >/dev/null || skip "no unshare"
+  local id=$(( $$ % 200 + 20 ))
+  netns=ccopy-mpi-$$
+  ip netns add "$netns" 2>/dev/null || { netns=; skip "cannot make a network namespace here"; }
+  ip link add "cca$$" type veth peer name "ccb$$" 2>/dev/null || skip "cannot make a veth pair here"
+  ip link set "ccb$$" netns "$netns" &&
+    ip addr add "10.77.$id.1/24" dev "cca$$" && ip link set "cca$$" up &&
+    ip netns exec "$netns" ip addr add "10.77.$id.2/24" dev "ccb$$" &&
+    ip netns exec "$netns" ip link set "ccb$$" up &&
+    ip netns exec "$netns" ip link set lo up || skip "cannot set up the veth pair"
+  # Open MPI's rsh launcher calls the agent as ssh: options, the host, then a shell command.
+  cat >"$work/agent" <<AGENT
+#!/bin/sh
+while [ \$# -gt 0 ]; do case "\$1" in -*) shift ;; *) break ;; esac; done
+shift
+exec ip netns exec $netns unshare --uts --mount sh -c "hostname host-b && { [ -z \"\\\$CCOPY_PRIVATE\" ] || mount -t tmpfs none \"\\\$CCOPY_PRIVATE\"; } && \$*"
+AGENT
+  chmod +x "$work/agent"
+  printf '10.77.%s.1 slots=1\n10.77.%s.2 slots=1\n' "$id" "$id" >"$work/hosts"
+  two_hosts=(--hostfile "$work/hosts" -np 2 --map-by node --bind-to none
+    --mca plm_rsh_agent "$work/agent" --mca oob_tcp_if_include "10.77.$id.0/24"
+    --mca btl self,tcp --mca btl_tcp_if_include "10.77.$id.0/24" --mca pml ob1)
+}
+
 case "$case_name" in
+  two_hosts)
+    make_second_host
+    make_mixed "$work/src"
+    "$plain" copy -a "$work/src" "$work/single" 2>"$work/single.err" || fail "single process: $(cat "$work/single.err")"
+    env -u OMPI_MCA_btl -u OMPI_MCA_pml timeout 120 mpirun "${two_hosts[@]}" "$mpi" copy -a -v \
+      "$work/src" "$work/multi" >"$work/out" 2>&1 || fail "mpirun exited $?: $(cat "$work/out")"
+    "$listing" "$work/single" >"$work/single.list"
+    "$listing" "$work/multi" >"$work/multi.list"
+    diff "$work/single.list" "$work/multi.list" >"$work/diff" ||
+      fail "two hosts' copy differs from the single process's: $(head -20 "$work/diff")"
+    echo "two hosts: $(wc -l <"$work/multi.list") entries, identical to the single process's copy"
+    ;;
+  two_hosts_private_destination)
+    make_second_host
+    make_mixed "$work/src"
+    mkdir "$work/private"
+    CCOPY_PRIVATE=$work/private env -u OMPI_MCA_btl -u OMPI_MCA_pml timeout 120 mpirun \
+      "${two_hosts[@]}" "$mpi" copy -a "$work/src" "$work/private/dst" >"$work/out" 2>&1
+    status=$?
+    [ "$status" = 1 ] || fail "exit status $status, not 1: $(cat "$work/out")"
+    grep -q "concurrent_copy: rank 1 on host host-b does not see what rank 0 on host .* sees" "$work/out" ||
+      fail "no refusal naming host-b: $(cat "$work/out")"
+    [ ! -e "$work/private/dst" ] || fail "the destination was created"
+    echo "refused: $(head -1 "$work/out")"
+    ;;
   np[123]_mixed)
     make_mixed "$work/src"
     compare_with_single "${case_name:2:1}" "$work/src"
