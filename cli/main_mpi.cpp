@@ -2,6 +2,7 @@
 // ranks share the copy command's job (src/dist/shared_copy.hpp); rank 0 alone prints, and
 // every rank exits with the same code. The only executable that links Open MPI.
 #include <fcntl.h>
+#include <sched.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -47,6 +48,16 @@ std::string start() {
         "rank (mpirun -np 1) or with concurrent_copy ({} ranks were started)",
         g_comm->size());
   }
+  // mpirun binds each rank to one core by default (two ranks or fewer): a rank's engine threads
+  // would then share that core.
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  if (g_comm->rank() == 0 && ::sched_getaffinity(0, sizeof cpus, &cpus) == 0 && online > 1 &&
+      CPU_COUNT(&cpus) == 1)
+    say(fmt::format("note: rank 0 may use 1 of the {} CPUs, as mpirun bound it to one core: "
+                    "--bind-to none lets each rank's engine threads use them all",
+                    online));
   if (g_comm->rank() != 0) {
     g_stdout = ::dup(STDOUT_FILENO);
     const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
