@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -60,7 +61,11 @@ CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine
     PassObserver tell(observer, true, false);
     made = pass(roots, engine, engine_options, options, CopyShare{0, 0, false}, tell, nullptr);
   }
-  bool stopped = comm.max(stops(made) ? 1 : 0) != 0;
+  // Whether to stop, and (a dry run) how many directories pass 1 only planned: every rank's
+  // walk in pass 2 plans them again.
+  std::uint64_t after_first[2] = {stops(made) ? 1u : 0u, options.dry_run ? made.copied.skipped : 0};
+  comm.all_reduce_max(after_first);
+  bool stopped = after_first[0] != 0;
   if (first) mine.push_back(std::move(made));
 
   // Pass 2: the rest, by every rank. Its directories were counted in pass 1.
@@ -70,6 +75,7 @@ CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine
         pass(roots, engine, engine_options, options,
              CopyShare{static_cast<unsigned>(comm.rank()), ranks, false}, tell, progress);
     copied.copied.directories = 0;
+    copied.copied.skipped -= std::min(copied.copied.skipped, after_first[1]);
     stopped = comm.max(stops(copied) ? 1 : 0) != 0;
     mine.push_back(std::move(copied));
   }

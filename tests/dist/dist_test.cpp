@@ -219,6 +219,33 @@ TEST_P(SharedCopy, GivesWhatOneProcessGives) {
 
 INSTANTIATE_TEST_SUITE_P(Ranks, SharedCopy, ::testing::Values(1, 2, 3));
 
+// A dry run by 3 ranks creates nothing and counts what one process counts: each directory once,
+// although every rank's walk plans it.
+TEST(SharedCopyDryRun, CountsWhatOneProcessCounts) {
+  TreeRecipe recipe;
+  recipe.shape = Shape::mixed;
+  const TreeFixture tree(recipe);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  const EngineInfo* info = find_engine("threads");
+  CopyOptions options = testing::archive_options();
+  options.dry_run = true;
+  std::unique_ptr<Engine> single_engine = info->make();
+  const CopyResult single = tree.copy(*single_engine, EngineOptions{}, options);
+  ASSERT_GT(single.copied.skipped, 0u);
+  std::vector<CopyResult> results(3);
+  as_ranks(3, [&](Comm& comm) {
+    std::unique_ptr<Engine> engine = info->make();
+    CopyObserver quiet;
+    results[static_cast<std::size_t>(comm.rank())] = copy_tree_shared(
+        comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{}, options, quiet);
+  });
+  for (const CopyResult& r : results) {
+    EXPECT_EQ(r.copied.skipped, single.copied.skipped);
+    EXPECT_EQ(r.copied.entries(), single.copied.entries());
+  }
+  EXPECT_FALSE(std::filesystem::exists(tree.destination()));
+}
+
 // An error every rank meets (a source directory no one may read) is reported once, and every
 // rank returns the same failure count.
 TEST(SharedCopyErrors, AnErrorEveryRankMeetsIsCountedOnce) {
