@@ -366,12 +366,12 @@ std::string resolve_roots(const CopyCommand& command, std::vector<CopyRoot>& roo
 }
 
 int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel) {
-  return run_copy(command, cancel, [](const std::vector<CopyRoot>& roots, Engine& engine,
-                                      const EngineOptions& engine_options,
-                                      const CopyOptions& options, CopyObserver& observer,
-                                      CopyProgress* progress) {
-    return copy_tree(roots, engine, engine_options, options, observer, progress);
-  });
+  return run_copy(
+      command, cancel,
+      [](const std::vector<CopyRoot>& roots, Engine& engine, const EngineOptions& engine_options,
+         const CopyOptions& options, CopyObserver& observer, CopyProgress* progress) {
+        return copy_tree(roots, engine, engine_options, options, observer, progress);
+      });
 }
 
 int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel,

@@ -21,9 +21,9 @@ namespace ccopy::cli {
 
 /// What run_copy() copies with: copy_tree()'s signature. concurrent_copy_mpi's ranks give
 /// their shared copy (src/dist/shared_copy.hpp).
-using CopyTreeFunction = std::function<CopyResult(
-    const std::vector<CopyRoot>&, Engine&, const EngineOptions&, const CopyOptions&,
-    CopyObserver&, CopyProgress*)>;
+using CopyTreeFunction =
+    std::function<CopyResult(const std::vector<CopyRoot>&, Engine&, const EngineOptions&,
+                             const CopyOptions&, CopyObserver&, CopyProgress*)>;
 /// run_copy() copying with `copy` instead of copy_tree().
 [[nodiscard]] int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel,
                            const CopyTreeFunction& copy);

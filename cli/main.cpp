@@ -193,7 +193,7 @@ int copy_main(const std::vector<std::string>& args) {
   }
   (void)sys::raise_open_file_limit();
   const int code = g_program->run_copy != nullptr ? g_program->run_copy(command, cancel_requested())
-                                                 : run_copy(command, cancel_requested());
+                                                  : run_copy(command, cancel_requested());
   if (caught_signal() != 0) g_interruption_reported = true;  // run_copy said what was kept
   return code;
 }

@@ -2,8 +2,8 @@
 // ranks share the copy command's job (src/dist/shared_copy.hpp); rank 0 alone prints, and
 // every rank exits with the same code. The only executable that links Open MPI.
 #include <fcntl.h>
-#include <sched.h>
 #include <fmt/format.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <memory>
@@ -55,7 +55,8 @@ std::string start() {
   const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
   if (g_comm->rank() == 0 && ::sched_getaffinity(0, sizeof cpus, &cpus) == 0 && online > 1 &&
       CPU_COUNT(&cpus) == 1)
-    say(fmt::format("note: rank 0 may use 1 of the {} CPUs, as mpirun bound it to one core: "
+    say(
+        fmt::format("note: rank 0 may use 1 of the {} CPUs, as mpirun bound it to one core: "
                     "--bind-to none lets each rank's engine threads use them all",
                     online));
   if (g_comm->rank() != 0) {

@@ -306,7 +306,8 @@ void Walk::read_some(Listing& listing, Found& found) {
   for (long at = 0; at < n;) {
     const auto* entry = reinterpret_cast<const Dirent64*>(listing.buffer.get() + at);
     at += entry->reclen;
-    if (!dot_or_dotdot(entry->name)) found_entry(listing, entry->name, entry->type, entry->ino, found);
+    if (!dot_or_dotdot(entry->name))
+      found_entry(listing, entry->name, entry->type, entry->ino, found);
   }
 }
 
