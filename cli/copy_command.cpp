@@ -381,6 +381,16 @@ std::string resolve_roots(const CopyCommand& command, std::vector<CopyRoot>& roo
 }
 
 int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel) {
+  return run_copy(
+      command, cancel,
+      [](const std::vector<CopyRoot>& roots, Engine& engine, const EngineOptions& engine_options,
+         const CopyOptions& options, CopyObserver& observer, CopyProgress* progress) {
+        return copy_tree(roots, engine, engine_options, options, observer, progress);
+      });
+}
+
+int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel,
+             const CopyTreeFunction& copy) {
   std::vector<CopyRoot> roots;
   if (std::string why = resolve_roots(command, roots); !why.empty()) {
     std::cerr << "concurrent_copy: " << why << '\n';
@@ -427,7 +437,7 @@ int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel) {
   CopyResult result;
   {
     ProgressTicker ticker(terminal, counters);
-    result = copy_tree(roots, *engine, engine_options, options, reporter, &counters);
+    result = copy(roots, *engine, engine_options, options, reporter, &counters);
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::fflush(stdout);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <vector>
 
 #include "copy_options.hpp"
@@ -17,5 +18,14 @@ namespace ccopy::cli {
 /// Runs the copy; `cancel` is set by the signal thread. Returns the exit code: 0, 1 (something
 /// was not copied), or 2 (the command could not be run as given).
 [[nodiscard]] int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel);
+
+/// What run_copy() copies with: copy_tree()'s signature. concurrent_copy_mpi's ranks give
+/// their shared copy (src/dist/shared_copy.hpp).
+using CopyTreeFunction =
+    std::function<CopyResult(const std::vector<CopyRoot>&, Engine&, const EngineOptions&,
+                             const CopyOptions&, CopyObserver&, CopyProgress*)>;
+/// run_copy() copying with `copy` instead of copy_tree().
+[[nodiscard]] int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel,
+                           const CopyTreeFunction& copy);
 
 }  // namespace ccopy::cli

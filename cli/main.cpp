@@ -25,6 +25,7 @@
 #include "exports.hpp"
 #include "menu.hpp"
 #include "options.hpp"
+#include "program.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
 #include "sys/sys.hpp"
@@ -174,6 +175,9 @@ int run(CommandLine& command) {
   return written ? exit_ok : exit_failed;
 }
 
+// The program's variant: how a parsed copy command runs (run_copy() unless set).
+const Program* g_program = nullptr;
+
 // `concurrent_copy copy ...` and `concurrent_copy help copy`.
 int copy_main(const std::vector<std::string>& args) {
   CopyCommand command;
@@ -189,7 +193,8 @@ int copy_main(const std::vector<std::string>& args) {
     return exit_usage;
   }
   (void)sys::raise_open_file_limit();
-  const int code = run_copy(command, cancel_requested());
+  const int code = g_program->run_copy != nullptr ? g_program->run_copy(command, cancel_requested())
+                                                  : run_copy(command, cancel_requested());
   if (caught_signal() != 0) g_interruption_reported = true;  // run_copy said what was kept
   return code;
 }
@@ -238,13 +243,17 @@ constexpr std::string_view kOutOfMemory =
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int ccopy::cli::program_main(int argc, char** argv, const Program& program) {
+  g_program = &program;
   // The menu takes its signals its own way (a signalfd in its event loop), so it is dispatched
   // before the signal thread exists.
   if (argc > 1 && std::string_view(argv[1]) == "menu")
     return menu::run_menu(std::vector<std::string>(argv + 2, argv + argc));
   g_closed_streams = sys::occupy_closed_standard_streams();
   if (Error e = watch_signals()) return failure(e.message());
+  if (program.start != nullptr) {
+    if (std::string problem = program.start(); !problem.empty()) return failure(problem);
+  }
   int code = exit_failed;
   try {
     code = parse_and_run(argc, argv);
@@ -257,6 +266,7 @@ int main(int argc, char** argv) {
       (void)sys::write_all(STDERR_FILENO, kOutOfMemory);
     }
   }
+  if (program.before_exit != nullptr) program.before_exit();
   if (const int sig = caught_signal(); sig != 0) {
     if (!g_interruption_reported) say("interrupted by " + signal_name(sig));
     die_of_signal(sig);

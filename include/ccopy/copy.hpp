@@ -55,6 +55,28 @@ enum class Sparse : std::uint8_t {
   always,     ///< also every block of zeros read becomes a hole
 };
 
+/// Which of the entries the walk finds this process copies, when several processes copy one tree
+/// together (concurrent_copy_mpi, src/dist/): every process walks every directory, and copies
+/// only the other entries whose inode falls to its share, so that all names of one inode (a
+/// hardlink group) are copied by one process. The default copies everything.
+struct CopyShare {
+  unsigned index = 0;  ///< this process's share, below `count`
+  /// Shares the entries are dealt into; 0: none but directories (a pass that only creates
+  /// them, or only sets their metadata).
+  unsigned count = 1;
+  /// Set each directory's metadata once everything in it is done; false leaves it to a later
+  /// pass (the other processes may still be writing into it).
+  bool directory_metadata = true;
+  /// Whether the entry with inode number `inode` is this process's to copy.
+  [[nodiscard]] bool takes(std::uint64_t inode) const {
+    if (count <= 1) return count == 1;
+    std::uint64_t x = inode + 0x9e3779b97f4a7c15ULL;  // splitmix64: strides in inode numbers spread
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return (x ^ (x >> 31)) % count == index;
+  }
+};
+
 /// How a copy behaves. The defaults are the benchmark's: copy into a new destination, keep modes
 /// and hardlinks, nothing else.
 struct CopyOptions {
@@ -81,6 +103,8 @@ struct CopyOptions {
   bool stat_in_walk = false;
   /// Paths below a source root (as TreeSummary::unreadable lists them) to leave out.
   std::vector<std::string> skip;
+  /// This process's share of the entries (several processes copying one tree).
+  CopyShare share;
   /// When set and it becomes true, the copy stops: no new entry is started, the files in
   /// progress are abandoned and their partial destinations removed.
   const std::atomic<bool>* cancel = nullptr;

@@ -516,6 +516,7 @@ void FileContext::directory_done(DirNode& dir) {
   if (progress_ != nullptr && dir.applies_metadata())
     progress_->entries_done.fetch_add(1, std::memory_order_relaxed);
   if (!dir.applies_metadata() || options_.dry_run || dir.destination_fd() < 0) return;
+  if (!options_.share.directory_metadata) return;
   const MetadataFailure m = set_directory_metadata(*this, dir);
   if (!m.ok()) {
     CopyError error;

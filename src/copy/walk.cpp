@@ -306,11 +306,13 @@ void Walk::read_some(Listing& listing, Found& found) {
   for (long at = 0; at < n;) {
     const auto* entry = reinterpret_cast<const Dirent64*>(listing.buffer.get() + at);
     at += entry->reclen;
-    if (!dot_or_dotdot(entry->name)) found_entry(listing, entry->name, entry->type, found);
+    if (!dot_or_dotdot(entry->name))
+      found_entry(listing, entry->name, entry->type, entry->ino, found);
   }
 }
 
-void Walk::found_entry(Listing& listing, const char* name, unsigned char type, Found& found) {
+void Walk::found_entry(Listing& listing, const char* name, unsigned char type, std::uint64_t inode,
+                       Found& found) {
   DirNode& dir = *listing.dir;
   if (skipped(dir, name)) return;
   struct ::stat st {};
@@ -325,7 +327,9 @@ void Walk::found_entry(Listing& listing, const char* name, unsigned char type, F
     }
     type = type_of(st.st_mode);
     known = true;
+    inode = st.st_ino;
   }
+  if (type != DT_DIR && !options_.share.takes(inode)) return;  // another process's
   switch (type) {
     case DT_DIR:
       found.pending.push_back(Pending{DirRef(&dir), name, follow});
@@ -549,7 +553,9 @@ void Walk::add_entry_root(const CopyRoot& root, const struct ::stat& st) {
   DirNode* node = DirNode::create(context_, std::move(init));
   const std::string name = base_of(root.source);
   const std::string destination_name = base_of(root.destination);
-  if (S_ISREG(st.st_mode)) {
+  if (!options_.share.takes(st.st_ino)) {
+    // Another process's to copy.
+  } else if (S_ISREG(st.st_mode)) {
     FileJob job;
     job.dir = DirRef(node);
     job.name = name;

@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -49,7 +50,8 @@ class Walk final : public FileSource {
   void walk_step(std::unique_lock<std::mutex>& lock);
   std::unique_ptr<Listing> open_directory(Pending& pending, Found& found);
   void read_some(Listing& listing, Found& found);
-  void found_entry(Listing& listing, const char* name, unsigned char type, Found& found);
+  void found_entry(Listing& listing, const char* name, unsigned char type, std::uint64_t inode,
+                   Found& found);
   void copy_symlink(DirNode& dir, const char* name, const char* destination_name,
                     const struct ::stat* known);
   void copy_special(DirNode& dir, const char* name, const char* destination_name,

@@ -1,0 +1,79 @@
+#include "dist/mpi_comm.hpp"
+
+#include <fmt/format.h>
+#include <mpi.h>
+
+#include <climits>
+
+namespace ccopy::dist {
+namespace {
+
+// MPI counts are ints: a message longer than INT_MAX bytes would need derived datatypes, and
+// nothing the ranks say to each other (a result, a check) comes near it.
+int count_of(std::size_t n) { return n > INT_MAX ? INT_MAX : static_cast<int>(n); }
+
+}  // namespace
+
+MpiComm::MpiComm(int* argc, char*** argv) {
+  int provided = 0;
+  if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    problem_ = "MPI_Init_thread failed";
+    return;
+  }
+  started_ = true;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  int length = 0;
+  if (MPI_Get_processor_name(name, &length) == MPI_SUCCESS)
+    host_.assign(name, static_cast<std::size_t>(length));
+  if (host_.empty()) host_ = "unknown";
+}
+
+MpiComm::~MpiComm() {
+  if (started_) MPI_Finalize();
+}
+
+void MpiComm::barrier() { MPI_Barrier(MPI_COMM_WORLD); }
+
+void MpiComm::broadcast(std::string& bytes, int root) {
+  unsigned long long n = bytes.size();
+  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD);
+  bytes.resize(static_cast<std::size_t>(n));
+  MPI_Bcast(bytes.data(), count_of(bytes.size()), MPI_CHAR, root, MPI_COMM_WORLD);
+}
+
+std::vector<std::string> MpiComm::gather(const std::string& bytes, int root) {
+  const int mine = count_of(bytes.size());
+  std::vector<int> counts(rank_ == root ? static_cast<std::size_t>(size_) : 0);
+  MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, root, MPI_COMM_WORLD);
+  std::vector<int> offsets(counts.size());
+  std::string all;
+  if (rank_ == root) {
+    long long total = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      offsets[r] = static_cast<int>(total);
+      total += counts[r];
+    }
+    all.resize(static_cast<std::size_t>(total));
+  }
+  MPI_Gatherv(bytes.data(), mine, MPI_CHAR, all.data(), counts.data(), offsets.data(), MPI_CHAR,
+              root, MPI_COMM_WORLD);
+  std::vector<std::string> parts;
+  for (std::size_t r = 0; r < counts.size(); ++r)
+    parts.emplace_back(all, static_cast<std::size_t>(offsets[r]),
+                       static_cast<std::size_t>(counts[r]));
+  return parts;
+}
+
+void MpiComm::all_reduce_sum(std::span<std::uint64_t> values) {
+  MPI_Allreduce(MPI_IN_PLACE, values.data(), count_of(values.size()), MPI_UINT64_T, MPI_SUM,
+                MPI_COMM_WORLD);
+}
+
+void MpiComm::all_reduce_max(std::span<std::uint64_t> values) {
+  MPI_Allreduce(MPI_IN_PLACE, values.data(), count_of(values.size()), MPI_UINT64_T, MPI_MAX,
+                MPI_COMM_WORLD);
+}
+
+}  // namespace ccopy::dist

@@ -1,0 +1,22 @@
+// CopyResult as bytes, for the ranks to send one another, and the reduction of the ranks'
+// results into the one result of the copy they shared.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ccopy/copy.hpp"
+
+namespace ccopy::dist {
+
+/// Every field of `result`, latencies included.
+[[nodiscard]] std::string encode_result(const CopyResult& result);
+/// The result encode_result() wrote; false (and `out` unspecified) for bytes it did not write.
+[[nodiscard]] bool decode_result(const std::string& bytes, CopyResult& out);
+
+/// The ranks' results as one: counts, failures and latencies summed; errors in rank order with
+/// the ones several ranks met (a directory every rank failed to read) kept once and counted
+/// once; notes once each; the first rank's fatal error; cancelled when any rank was.
+[[nodiscard]] CopyResult merge_results(const std::vector<CopyResult>& parts);
+
+}  // namespace ccopy::dist

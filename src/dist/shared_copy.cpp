@@ -1,0 +1,191 @@
+#include "dist/shared_copy.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+#include "dist/result_codec.hpp"
+
+namespace ccopy::dist {
+namespace {
+
+// What each pass lets through to the caller's observer: the entries it is the one to copy.
+// Failures and notes are in the pass's result, and told once on rank 0 after the merge.
+class PassObserver final : public CopyObserver {
+ public:
+  PassObserver(CopyObserver& to, bool directories, bool others)
+      : to_(to), directories_(directories), others_(others) {}
+  void copied(const CopiedEntry& entry) override {
+    if (entry.type == EntryType::directory ? directories_ : others_) to_.copied(entry);
+  }
+
+ private:
+  CopyObserver& to_;
+  bool directories_;
+  bool others_;
+};
+
+CopyResult pass(const std::vector<CopyRoot>& roots, Engine& engine,
+                const EngineOptions& engine_options, const CopyOptions& options, CopyShare share,
+                CopyObserver& observer, CopyProgress* progress) {
+  CopyOptions o = options;
+  o.share = share;
+  return copy_tree(roots, engine, engine_options, o, observer, progress);
+}
+
+bool stops(const CopyResult& r) { return r.cancelled || static_cast<bool>(r.fatal); }
+
+std::string parent_of(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const std::size_t slash = p.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : p.substr(0, slash);
+}
+
+CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine& engine,
+                          const EngineOptions& engine_options, const CopyOptions& options,
+                          CopyObserver& observer, CopyProgress* progress) {
+  const bool first = comm.rank() == 0;
+  const auto ranks = static_cast<unsigned>(comm.size());
+  std::vector<CopyResult> mine;
+
+  // Pass 1: the directories, by rank 0.
+  CopyResult made;
+  if (first) {
+    PassObserver tell(observer, true, false);
+    made = pass(roots, engine, engine_options, options, CopyShare{0, 0, false}, tell, nullptr);
+  }
+  // Whether to stop, and (a dry run) how many directories pass 1 only planned: every rank's
+  // walk in pass 2 plans them again.
+  std::uint64_t after_first[2] = {stops(made) ? 1u : 0u, options.dry_run ? made.copied.skipped : 0};
+  comm.all_reduce_max(after_first);
+  bool stopped = after_first[0] != 0;
+  if (first) mine.push_back(std::move(made));
+
+  // Pass 2: the rest, by every rank. Its directories were counted in pass 1.
+  if (!stopped) {
+    PassObserver tell(observer, false, true);
+    CopyResult copied =
+        pass(roots, engine, engine_options, options,
+             CopyShare{static_cast<unsigned>(comm.rank()), ranks, false}, tell, progress);
+    copied.copied.directories = 0;
+    copied.copied.skipped -= std::min(copied.copied.skipped, after_first[1]);
+    stopped = comm.max(stops(copied) ? 1 : 0) != 0;
+    mine.push_back(std::move(copied));
+  }
+
+  // Pass 3: the directories' metadata, by rank 0, once every rank is done writing.
+  if (!stopped && first && !options.dry_run) {
+    PassObserver tell(observer, false, false);
+    CopyResult finished =
+        pass(roots, engine, engine_options, options, CopyShare{0, 0, true}, tell, nullptr);
+    finished.copied.directories = 0;
+    mine.push_back(std::move(finished));
+  }
+  return merge_results(mine);
+}
+
+}  // namespace
+
+std::string identify_path(const std::string& path) {
+  std::string at = path.empty() ? "." : path;
+  for (int depth = 0; depth < 4096; ++depth) {
+    struct ::stat st {};
+    if (::lstat(at.c_str(), &st) == 0) {
+      struct ::statfs fs {};
+      // st_dev of a network file system is numbered by each client in turn, and may differ
+      // between the hosts that share it; the file system's id (f_fsid) does not.
+      int fsid[2] = {0, 0};
+      if (::statfs(at.c_str(), &fs) == 0) std::memcpy(fsid, &fs.f_fsid, sizeof fsid);
+      return fmt::format("{}{} fs {:x}:{:x} type {:x} inode {}", at == path ? "" : "parent ", at,
+                         static_cast<unsigned>(fsid[0]), static_cast<unsigned>(fsid[1]),
+                         static_cast<unsigned long>(fs.f_type), st.st_ino);
+    }
+    if (errno != ENOENT && errno != ENOTDIR) return fmt::format("{}: {}", at, std::strerror(errno));
+    const std::string up = parent_of(at);
+    if (up == at) break;
+    at = up;
+  }
+  return fmt::format("{}: not found", path);
+}
+
+std::string check_same_roots(Comm& comm, const std::vector<CopyRoot>& roots) {
+  std::string mine;
+  for (const CopyRoot& root : roots)
+    mine += "source " + identify_path(root.source) + "\ndestination " +
+            identify_path(root.destination) + "\n";
+  const std::string host = comm.host_name();
+  std::vector<std::string> all = comm.gather(host + "\n" + mine, 0);
+  std::string verdict;
+  if (comm.rank() == 0) {
+    const std::string& reference = all[0];
+    const std::string reference_host = reference.substr(0, reference.find('\n'));
+    const std::string reference_view = reference.substr(reference.find('\n') + 1);
+    for (std::size_t r = 1; r < all.size() && verdict.empty(); ++r) {
+      const std::size_t nl = all[r].find('\n');
+      const std::string other_host = all[r].substr(0, nl);
+      const std::string view = all[r].substr(nl + 1);
+      if (view == reference_view) continue;
+      // The first line that differs says which root, and how.
+      std::size_t a = 0, b = 0;
+      std::string ours, theirs;
+      while (a < reference_view.size() && b < view.size()) {
+        const std::size_t ea = reference_view.find('\n', a), eb = view.find('\n', b);
+        ours = reference_view.substr(a, ea - a);
+        theirs = view.substr(b, eb - b);
+        if (ours != theirs) break;
+        a = ea + 1;
+        b = eb + 1;
+      }
+      verdict = fmt::format(
+          "rank {} on host {} does not see what rank 0 on host {} sees ({} there, {} here): "
+          "every rank must see the same source and destination (a shared file system, not a "
+          "node-local directory)",
+          r, other_host, reference_host, theirs, ours);
+    }
+  }
+  comm.broadcast(verdict, 0);
+  return verdict;
+}
+
+CopyResult copy_tree_shared(Comm& comm, const std::vector<CopyRoot>& roots, Engine& engine,
+                            const EngineOptions& engine_options, const CopyOptions& options,
+                            CopyObserver& observer, CopyProgress* progress) {
+  // Every rank has looked at the destination (cp's "into an existing directory" shapes, the
+  // engine --engine auto picks for it) before rank 0 creates it.
+  comm.barrier();
+  CopyResult local;
+  try {
+    local = copy_in_passes(comm, roots, engine, engine_options, options, observer, progress);
+  } catch (const std::bad_alloc&) {
+    local = CopyResult{};
+    local.fatal = Error::from_errno(ENOMEM, "copy");
+  }
+  std::string bytes = encode_result(local);
+  local = CopyResult{};
+  const std::vector<std::string> all = comm.gather(bytes, 0);
+  if (comm.rank() == 0) {
+    std::vector<CopyResult> parts(all.size());
+    for (std::size_t r = 0; r < all.size(); ++r)
+      if (!decode_result(all[r], parts[r]))
+        parts[r].fatal =
+            Error::failure(fmt::format("rank {} sent a result that cannot be read", r));
+    const CopyResult merged = merge_results(parts);
+    for (const CopyError& e : merged.errors) observer.failed(e);
+    for (const std::string& n : merged.notes) observer.note(n);
+    bytes = encode_result(merged);
+  }
+  comm.broadcast(bytes, 0);
+  CopyResult result;
+  if (!decode_result(bytes, result))
+    result.fatal = Error::failure("the ranks' result cannot be read");
+  return result;
+}
+
+}  // namespace ccopy::dist

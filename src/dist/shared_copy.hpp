@@ -1,0 +1,45 @@
+// copy_tree() by several ranks together (concurrent_copy_mpi, and ThreadComm in the tests), in
+// three passes of the one copy path, each a copy_tree() call with its own CopyShare:
+//
+//   1. rank 0 walks the sources and creates every directory (and nothing else), leaving their
+//      metadata for pass 3;
+//   2. every rank walks the sources (the directories exist now: they are merged into) and
+//      copies the files, symlinks, special files and hardlinks whose inode falls to its share
+//      (CopyShare::takes), with the chosen engine; all names of one inode fall to one rank, so
+//      each rank's hardlink registry keeps the groups whole;
+//   3. after a barrier, rank 0 walks the directories once more and sets their metadata, deepest
+//      first (their times last, once nothing is written into them any more).
+//
+// A pass runs only when no rank was cancelled or stopped before it. The ranks' results are then
+// gathered, merged (result_codec.hpp) and handed to every rank, so that every rank decides the
+// same outcome.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ccopy/copy.hpp"
+#include "dist/comm.hpp"
+
+namespace ccopy::dist {
+
+/// Collective: every rank calls it with the same roots and options. Returns, to every rank,
+/// the result of the whole copy. The observer hears, on each rank, the entries that rank
+/// copied (with CopyOptions::report_entries), and on rank 0 only, once the copy is over, every
+/// rank's errors and notes, each once. `progress` counts this rank's share. Never throws.
+[[nodiscard]] CopyResult copy_tree_shared(Comm& comm, const std::vector<CopyRoot>& roots,
+                                          Engine& engine, const EngineOptions& engine_options,
+                                          const CopyOptions& options, CopyObserver& observer,
+                                          CopyProgress* progress = nullptr);
+
+/// What one rank sees of a path: the file system's id and the inode of the path, or of its
+/// nearest existing parent directory when it does not exist (a destination yet to be made).
+[[nodiscard]] std::string identify_path(const std::string& path);
+
+/// Collective: whether every rank sees the same source and destination of every root (as
+/// identify_path() tells them), so that the ranks copy one tree into one place and not, say,
+/// each into its own node-local /tmp. Empty when they do; otherwise, on every rank, the same
+/// message naming the first rank and host that differs from rank 0.
+[[nodiscard]] std::string check_same_roots(Comm& comm, const std::vector<CopyRoot>& roots);
+
+}  // namespace ccopy::dist

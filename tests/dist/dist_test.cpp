@@ -1,0 +1,303 @@
+// The ranks' side of a shared copy without MPI: ranks as threads (ThreadComm), so that these
+// run in every build, ThreadSanitizer's included. The collectives, the deal of entries into
+// shares, the results' encoding and merging, the roots check, and copy_tree_shared() by 1, 2
+// and 3 ranks giving what one process gives.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <functional>
+#include <set>
+#include <thread>
+
+#include "ccopy/engine.hpp"
+#include "dist/comm.hpp"
+#include "dist/listing.hpp"
+#include "dist/result_codec.hpp"
+#include "dist/shared_copy.hpp"
+#include "tree_fixture.hpp"
+
+namespace ccopy::dist {
+namespace {
+
+using testing::TreeFixture;
+
+// Runs `body` as every rank of a group of `size`, each on its own thread.
+void as_ranks(int size, const std::function<void(Comm&)>& body,
+              std::vector<std::string> hosts = {}) {
+  ThreadGroup group(size, std::move(hosts));
+  std::vector<std::thread> threads;
+  for (int r = 0; r < size; ++r)
+    threads.emplace_back([&group, &body, r] {
+      ThreadComm comm(group, r);
+      body(comm);
+    });
+  for (std::thread& t : threads) t.join();
+}
+
+TEST(ThreadComm, CollectivesCombineEveryRank) {
+  constexpr int kRanks = 4;
+  std::vector<std::uint64_t> sums(kRanks), maxima(kRanks);
+  std::vector<std::string> received(kRanks);
+  std::vector<std::vector<std::string>> gathered(kRanks);
+  as_ranks(kRanks, [&](Comm& comm) {
+    const auto r = static_cast<std::size_t>(comm.rank());
+    std::uint64_t v[2] = {r + 1, 10 * (r + 1)};
+    comm.all_reduce_sum(v);
+    sums[r] = v[0] + v[1];
+    maxima[r] = comm.max(r * 7);
+    std::string text = comm.rank() == 2 ? "from two" : "";
+    comm.broadcast(text, 2);
+    received[r] = text;
+    comm.barrier();
+    gathered[r] = comm.gather("rank " + std::to_string(r), 1);
+  });
+  for (std::size_t r = 0; r < kRanks; ++r) {
+    EXPECT_EQ(sums[r], 10u + 100u);
+    EXPECT_EQ(maxima[r], 21u);
+    EXPECT_EQ(received[r], "from two");
+    if (r == 1)
+      EXPECT_EQ(gathered[r], (std::vector<std::string>{"rank 0", "rank 1", "rank 2", "rank 3"}));
+    else
+      EXPECT_TRUE(gathered[r].empty());
+  }
+}
+
+TEST(CopyShare, EveryInodeFallsToExactlyOneShare) {
+  for (unsigned count : {2u, 3u, 7u}) {
+    std::vector<std::uint64_t> taken(count);
+    for (std::uint64_t inode = 1000; inode < 31000; ++inode) {
+      unsigned owners = 0;
+      for (unsigned i = 0; i < count; ++i)
+        if (CopyShare{i, count, true}.takes(inode)) {
+          ++owners;
+          ++taken[i];
+        }
+      ASSERT_EQ(owners, 1u) << "inode " << inode << " of " << count << " shares";
+    }
+    // Balanced by entries: each share within 5% of its even part of 30000 inodes.
+    for (unsigned i = 0; i < count; ++i)
+      EXPECT_NEAR(static_cast<double>(taken[i]), 30000.0 / count, 0.05 * 30000.0 / count) << i;
+  }
+  EXPECT_TRUE(CopyShare{}.takes(5));
+  EXPECT_FALSE((CopyShare{0, 0, false}.takes(5)));
+}
+
+CopyResult sample_result(int seed) {
+  CopyResult r;
+  r.copied.files = 10u + static_cast<unsigned>(seed);
+  r.copied.directories = 2;
+  r.copied.bytes = 1000;
+  r.copied.hardlinks = 1;
+  r.failed = 2;
+  r.errors.push_back({"src/shared", "", "read directory", EACCES, ""});
+  r.errors.push_back({"src/f" + std::to_string(seed), "dst/f", "write", 0, "disk said no"});
+  r.notes.push_back("a note");
+  r.latencies_ns = {1, 2, 3};
+  return r;
+}
+
+TEST(ResultCodec, RoundTripsEveryField) {
+  CopyResult r = sample_result(1);
+  r.fatal = Error::from_errno(ENOSPC, "write dst/f");
+  r.cancelled = true;
+  CopyResult back;
+  ASSERT_TRUE(decode_result(encode_result(r), back));
+  EXPECT_EQ(back.copied.files, r.copied.files);
+  EXPECT_EQ(back.copied.bytes, r.copied.bytes);
+  EXPECT_EQ(back.failed, 2u);
+  ASSERT_EQ(back.errors.size(), 2u);
+  EXPECT_EQ(back.errors[1].detail, "disk said no");
+  EXPECT_EQ(back.errors[0].code, EACCES);
+  EXPECT_EQ(back.notes, r.notes);
+  EXPECT_EQ(back.fatal.code, ENOSPC);
+  EXPECT_EQ(back.fatal.context, "write dst/f");
+  EXPECT_TRUE(back.cancelled);
+  EXPECT_EQ(back.latencies_ns, r.latencies_ns);
+}
+
+TEST(ResultCodec, RefusesBytesItDidNotWrite) {
+  CopyResult back;
+  EXPECT_FALSE(decode_result("", back));
+  EXPECT_FALSE(decode_result("not a result at all, long enough", back));
+  std::string bytes = encode_result(sample_result(1));
+  bytes.pop_back();
+  EXPECT_FALSE(decode_result(bytes, back));
+}
+
+TEST(MergeResults, SumsCountsAndKeepsAnErrorSeveralRanksMetOnce) {
+  const CopyResult merged = merge_results({sample_result(1), sample_result(2), sample_result(3)});
+  EXPECT_EQ(merged.copied.files, 11u + 12u + 13u);
+  EXPECT_EQ(merged.copied.bytes, 3000u);
+  // "src/shared" was met by every rank: one failure; each rank's own write error: three.
+  EXPECT_EQ(merged.failed, 4u);
+  ASSERT_EQ(merged.errors.size(), 4u);
+  EXPECT_EQ(merged.errors[0].path, "src/shared");
+  EXPECT_EQ(merged.errors[3].path, "src/f3");
+  EXPECT_EQ(merged.notes, std::vector<std::string>{"a note"});
+  EXPECT_EQ(merged.latencies_ns.size(), 9u);
+  EXPECT_TRUE(merged.ok() == false);
+}
+
+TEST(MergeResults, OneRankCancelledOrStoppedIsTheWholeCopys) {
+  CopyResult a = sample_result(1), b = sample_result(2);
+  b.cancelled = true;
+  b.fatal = Error::from_errno(ENOSPC, "write");
+  const CopyResult merged = merge_results({a, b});
+  EXPECT_TRUE(merged.cancelled);
+  EXPECT_EQ(merged.fatal.code, ENOSPC);
+}
+
+TEST(CheckSameRoots, AgreesWhenEveryRankSeesTheSameRoots) {
+  TreeFixture tree(3, 10);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  std::vector<std::string> verdicts(3);
+  as_ranks(3, [&](Comm& comm) {
+    verdicts[static_cast<std::size_t>(comm.rank())] =
+        check_same_roots(comm, {{tree.source(), tree.destination()}});
+  });
+  for (const std::string& v : verdicts) EXPECT_EQ(v, "");
+}
+
+// A rank whose destination is elsewhere (as a node-local /tmp would be) is named, with its host,
+// in the same message on every rank.
+TEST(CheckSameRoots, NamesTheRankAndHostThatSeesAnotherDestination) {
+  TreeFixture tree(3, 10);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  const std::string elsewhere = tree.directory() + "/elsewhere";
+  ASSERT_EQ(::mkdir(elsewhere.c_str(), 0755), 0);
+  std::vector<std::string> verdicts(3);
+  as_ranks(3,
+           [&](Comm& comm) {
+             const std::string destination =
+                 comm.rank() == 2 ? elsewhere + "/dst" : tree.destination();
+             verdicts[static_cast<std::size_t>(comm.rank())] =
+                 check_same_roots(comm, {{tree.source(), destination}});
+           },
+           {"node-a", "node-a", "node-c"});
+  EXPECT_NE(verdicts[0].find("rank 2 on host node-c"), std::string::npos) << verdicts[0];
+  EXPECT_NE(verdicts[0].find("rank 0 on host node-a"), std::string::npos) << verdicts[0];
+  EXPECT_EQ(verdicts[1], verdicts[0]);
+  EXPECT_EQ(verdicts[2], verdicts[0]);
+}
+
+class SharedCopy : public ::testing::TestWithParam<int> {};
+
+// What `ranks` ranks copy together lists exactly as what one process copies, with cp -a's
+// options: types, sizes, modes, owners, nanosecond times (directories' too), symlink targets,
+// hardlink groups and bytes.
+TEST_P(SharedCopy, GivesWhatOneProcessGives) {
+  const int ranks = GetParam();
+  TreeRecipe recipe;
+  recipe.shape = Shape::mixed;
+  recipe.seed = 11;
+  const TreeFixture tree(recipe);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  const EngineInfo* info = find_engine("threads");
+  ASSERT_NE(info, nullptr);
+  const CopyOptions options = testing::archive_options();
+  {
+    std::unique_ptr<Engine> engine = info->make();
+    const CopyResult single = tree.copy(*engine, EngineOptions{}, options);
+    ASSERT_TRUE(single.ok()) << testing::first_error(single);
+  }
+  const std::string expected = testing::tree_listing(tree.destination());
+  ASSERT_TRUE(tree.reset());
+  std::vector<CopyResult> results(static_cast<std::size_t>(ranks));
+  as_ranks(ranks, [&](Comm& comm) {
+    std::unique_ptr<Engine> engine = info->make();
+    CopyObserver quiet;
+    results[static_cast<std::size_t>(comm.rank())] = copy_tree_shared(
+        comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{}, options, quiet);
+  });
+  for (const CopyResult& r : results) {
+    EXPECT_TRUE(r.ok()) << testing::first_error(r);
+    EXPECT_EQ(r.copied.files, results[0].copied.files);
+  }
+  EXPECT_EQ(testing::tree_listing(tree.destination()), expected);
+  EXPECT_TRUE(tree.verify().ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Ranks, SharedCopy, ::testing::Values(1, 2, 3));
+
+// A dry run by 3 ranks creates nothing and counts what one process counts: each directory once,
+// although every rank's walk plans it.
+TEST(SharedCopyDryRun, CountsWhatOneProcessCounts) {
+  TreeRecipe recipe;
+  recipe.shape = Shape::mixed;
+  const TreeFixture tree(recipe);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  const EngineInfo* info = find_engine("threads");
+  CopyOptions options = testing::archive_options();
+  options.dry_run = true;
+  std::unique_ptr<Engine> single_engine = info->make();
+  const CopyResult single = tree.copy(*single_engine, EngineOptions{}, options);
+  ASSERT_GT(single.copied.skipped, 0u);
+  std::vector<CopyResult> results(3);
+  as_ranks(3, [&](Comm& comm) {
+    std::unique_ptr<Engine> engine = info->make();
+    CopyObserver quiet;
+    results[static_cast<std::size_t>(comm.rank())] = copy_tree_shared(
+        comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{}, options, quiet);
+  });
+  for (const CopyResult& r : results) {
+    EXPECT_EQ(r.copied.skipped, single.copied.skipped);
+    EXPECT_EQ(r.copied.entries(), single.copied.entries());
+  }
+  EXPECT_FALSE(std::filesystem::exists(tree.destination()));
+}
+
+// An error every rank meets (a source directory no one may read) is reported once, and every
+// rank returns the same failure count.
+TEST(SharedCopyErrors, AnErrorEveryRankMeetsIsCountedOnce) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads every directory";
+  TreeFixture tree(4, 100);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  const std::string closed = tree.source() + "/closed";
+  ASSERT_EQ(::mkdir(closed.c_str(), 0), 0);
+  const EngineInfo* info = find_engine("threads");
+  std::vector<CopyResult> results(3);
+  as_ranks(3, [&](Comm& comm) {
+    std::unique_ptr<Engine> engine = info->make();
+    CopyObserver quiet;
+    results[static_cast<std::size_t>(comm.rank())] =
+        copy_tree_shared(comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{},
+                         CopyOptions{}, quiet);
+  });
+  ::chmod(closed.c_str(), 0700);
+  for (const CopyResult& r : results) {
+    EXPECT_EQ(r.failed, 1u);
+    EXPECT_EQ(r.copied.files, 4u);
+  }
+}
+
+// The same as root: a destination directory where the source has a file is an error of that one
+// entry, met by the one rank whose share it is, and every rank returns it.
+TEST(SharedCopyErrors, EveryRankReturnsTheErrorOfOne) {
+  TreeFixture tree(6, 100);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  std::string victim;
+  for (const auto& e : std::filesystem::directory_iterator(tree.source()))
+    if (e.is_regular_file()) victim = e.path().filename().string();
+  ASSERT_FALSE(victim.empty());
+  ASSERT_EQ(::mkdir(tree.destination().c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((tree.destination() + "/" + victim).c_str(), 0755), 0);
+  const EngineInfo* info = find_engine("threads");
+  std::vector<CopyResult> results(3);
+  as_ranks(3, [&](Comm& comm) {
+    std::unique_ptr<Engine> engine = info->make();
+    CopyObserver quiet;
+    CopyOptions options;
+    options.overwrite = Overwrite::replace;
+    results[static_cast<std::size_t>(comm.rank())] = copy_tree_shared(
+        comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{}, options, quiet);
+  });
+  for (const CopyResult& r : results) {
+    EXPECT_EQ(r.failed, 1u);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_NE(r.errors[0].path.find(victim), std::string::npos) << r.errors[0].path;
+    EXPECT_EQ(r.copied.files, 5u);
+  }
+}
+
+}  // namespace
+}  // namespace ccopy::dist
