@@ -72,7 +72,6 @@ class Walk final : public FileSource {
   std::vector<DirRef> roots_;                      // held until release_roots()
   unsigned walking_ = 0;                           // threads inside a walk step now
   bool finished_ = false;
-  dev_t root_device_ = 0;
 };
 
 }  // namespace ccopy::copy
