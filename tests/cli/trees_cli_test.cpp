@@ -2,6 +2,9 @@
 // tree, -tree generates the shapes (each scenario of a sweep from its own seed), and what cannot
 // run is refused before anything is written, with exit 2 and the problem named.
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -85,6 +88,34 @@ TEST(GeneratedTree, EachScenarioOfASweepHasItsOwnSeed) {
   EXPECT_NE(r.out.find("Tree: node_modules@0.01 (generated, seed 8): "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\nVerification: OK\n"), std::string::npos) << r.out;
   EXPECT_EQ(entries_in(dir.path()), 0u);
+}
+
+// -dst-dir on another file system than -dir (the test directory is a tmpfs, the copies go to a
+// directory under /tmp or, failing a different file system there, the test is skipped): the
+// copy across file systems takes the EXDEV path, says so, verifies, and leaves nothing in
+// either directory.
+TEST(DstDir, CopiesAcrossFileSystemsAndSaysSo) {
+  TestDir dir;
+  const std::string other_parent = "/var/tmp";
+  struct ::stat a {}, b {};
+  if (::stat(dir.path().c_str(), &a) != 0 || ::stat(other_parent.c_str(), &b) != 0 ||
+      a.st_dev == b.st_dev)
+    GTEST_SKIP() << other_parent << " is not on another file system than " << dir.path();
+  char name[] = "/var/tmp/ccopy-dst-XXXXXX";
+  ASSERT_NE(::mkdtemp(name), nullptr);
+  const std::string dst = name;
+  const ProcessResult r =
+      run_binary({"-tree", "node_modules", "-tree-scale", "0.01", "-dir", dir.path(), "-dst-dir",
+                  dst, "-mode", "kernel,threads", "-runs", "1", "-warmup", "0", "-quiet"});
+  const std::size_t left = entries_in(dst);
+  ::rmdir(dst.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("\nCopies in: " + dst + " ("), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("note (kernel): copy_file_range refused (EXDEV, "), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\nVerification: OK\n"), std::string::npos) << r.out;
+  EXPECT_EQ(entries_in(dir.path()), 0u);
+  EXPECT_EQ(left, 0u) << "copies were left in -dst-dir";
 }
 
 struct Refusal {
