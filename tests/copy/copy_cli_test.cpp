@@ -461,6 +461,7 @@ TEST(DestinationFull, StopsWithTheAccounting) {
   const std::string small = dir.path() + "/small";
   ASSERT_EQ(::mkdir(small.c_str(), 0755), 0);
   ASSERT_EQ(::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+  const testing::UnmountAtEnd unmount{small};
   const std::string src = dir.path() + "/src";
   const std::string dst = small + "/dst";
   ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
@@ -784,6 +785,7 @@ TEST_P(Reflinks, AlwaysClonesWhereTheFileSystemCan) {
   ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
   const ProcessResult mounted = testing::run_program("/usr/bin/mount", {"-o", "loop", image, mnt});
   if (mounted.exit_code != 0) GTEST_SKIP() << "cannot mount a loop image: " << mounted.err;
+  const testing::UnmountAtEnd unmount{mnt};
   const std::string src = mnt + "/src";
   ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
   for (unsigned i = 0; i < 3; ++i)
@@ -800,7 +802,6 @@ TEST_P(Reflinks, AlwaysClonesWhereTheFileSystemCan) {
   const nlohmann::json summary = testing::read_json(json);
   EXPECT_EQ(summary["copied"]["reflinked"], 3);
   EXPECT_TRUE(contains(r.err, "; 3 of the files reflinked")) << r.err;
-  testing::run_program("/usr/bin/umount", {mnt});
 }
 
 INSTANTIATE_TEST_SUITE_P(FileSystems, Reflinks, ::testing::Values("xfs", "btrfs"),
@@ -915,6 +916,7 @@ TEST(OneFileSystem, LikeCpDashX) {
   write_file(src + "/here", "here");
   ASSERT_EQ(::mount("tmpfs", (src + "/mnt").c_str(), "tmpfs", 0, "size=1m"), 0)
       << std::strerror(errno);
+  const testing::UnmountAtEnd unmount{src + "/mnt"};
   write_file(src + "/mnt/elsewhere", "elsewhere");
   const ProcessResult r = run_copy({"-a", "-x", src, dir.path() + "/by-copy"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

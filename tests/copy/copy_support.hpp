@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/process.hpp"
@@ -101,6 +102,17 @@ inline std::string private_mounts() {
     return std::string("mount --make-rprivate /: ") + std::strerror(errno);
   return {};
 }
+
+/// Unmounts `path` (lazily) when it goes out of scope. Declared after the TestDir holding the
+/// mount point, it runs first, so that the TestDir can remove its directory: the private mount
+/// namespace ends only with the test process, after the TestDir has given up on a busy mount.
+struct UnmountAtEnd {
+  std::string path;
+  explicit UnmountAtEnd(std::string mount_point) : path(std::move(mount_point)) {}
+  UnmountAtEnd(const UnmountAtEnd&) = delete;
+  UnmountAtEnd& operator=(const UnmountAtEnd&) = delete;
+  ~UnmountAtEnd() { ::umount2(path.c_str(), MNT_DETACH); }
+};
 
 /// The names in a directory.
 inline std::vector<std::string> names_in(const std::string& dir) {
