@@ -126,7 +126,8 @@ TEST(AddressSpaceLimit, MemoryRefusedToAnEngineThreadIsOneLineAndNoFiles) {
 }
 
 // RLIMIT_NPROC counts the processes and threads of a real user, and root is exempt from it: the
-// binary runs as nobody, from a private copy nobody may execute, in a -dir nobody may write.
+// binary runs as an unprivileged user (an id of its own, see user()), from a private copy
+// anyone may execute, in a -dir anyone may write.
 class ProcessLimit : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -149,10 +150,15 @@ class ProcessLimit : public ::testing::Test {
     std::vector<std::string> all = args;
     all.insert(all.end(), {"-runs", "2", "-warmup", "0", "-quiet", "-dir", dir_.path()});
     return run_limited(fmt_nproc(processes), all, binary_,
-                       {kSetpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"});
+                       {kSetpriv, "--reuid=" + user(), "--regid=" + user(), "--clear-groups", "--"});
   }
 
   static std::string fmt_nproc(int n) { return "--nproc=" + std::to_string(n); }
+
+  // RLIMIT_NPROC counts every process of the real user on the machine, so two of these tests
+  // run at once as nobody would count each other's threads. Each runs as a user of its own: a
+  // numeric id no account has, taken from the test process's id (unique while it runs).
+  static std::string user() { return std::to_string(40000 + ::getpid() % 20000); }
 
   TestDir bin_, dir_;
   std::string binary_;
