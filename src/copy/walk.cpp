@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <fmt/format.h>
 
 #include "copy/metadata.hpp"
@@ -388,18 +389,9 @@ void Walk::copy_symlink(DirNode& dir, const char* name, const char* destination_
     if (grouped) context_.links().copied(st.st_dev, st.st_ino);
     return;
   }
-  long rc;
-  if (existing == FileContext::Existing::absent) {
-    rc = sys::make_symlink_at(target.c_str(), dir.destination_fd(), destination_name);
-  } else {
-    const std::string temp = context_.temporary_name();
-    rc = sys::make_symlink_at(target.c_str(), dir.destination_fd(), temp.c_str());
-    if (rc == 0) {
-      rc = sys::rename_at(dir.destination_fd(), temp.c_str(), dir.destination_fd(),
-                          destination_name, 0);
-      if (rc < 0) (void)sys::remove_at(dir.destination_fd(), temp.c_str(), 0);
-    }
-  }
+  const long rc = make_entry(dir, destination_name, existing, [&](const char* at) {
+    return sys::make_symlink_at(target.c_str(), dir.destination_fd(), at);
+  });
   if (rc < 0) {
     context_.entry_failed(dir, name, "symlink", static_cast<int>(-rc), true);
     if (grouped) context_.links().failed(st.st_dev, st.st_ino);
@@ -409,6 +401,22 @@ void Walk::copy_symlink(DirNode& dir, const char* name, const char* destination_
   if (!m.ok()) context_.entry_failed(dir, name, m.operation, m.code, true);
   else context_.entry_copied(EntryType::symlink, dir, name, destination_name);
   if (grouped) context_.links().copied(st.st_dev, st.st_ino);
+}
+
+// Makes a symlink or a special file with `make(name)`: under its own name where nothing is
+// there, else under a temporary name renamed over what is there, so that the old entry stays
+// until the new one exists. Returns 0 or -errno.
+long Walk::make_entry(DirNode& dir, const char* destination_name, FileContext::Existing existing,
+                      const std::function<long(const char*)>& make) {
+  if (existing == FileContext::Existing::absent) return make(destination_name);
+  const std::string temp = context_.temporary_name();
+  long rc = make(temp.c_str());
+  if (rc == 0) {
+    rc = sys::rename_at(dir.destination_fd(), temp.c_str(), dir.destination_fd(), destination_name,
+                        0);
+    if (rc < 0) (void)sys::remove_at(dir.destination_fd(), temp.c_str(), 0);
+  }
+  return rc;
 }
 
 // FIFOs and sockets are made anew (mknodat), never opened and read; devices too, where the
@@ -431,18 +439,9 @@ void Walk::copy_special(DirNode& dir, const char* name, const char* destination_
   if (grouped && !context_.links().claim(st.st_dev, st.st_ino, dir, name, destination_name)) return;
   const unsigned mode = (st.st_mode & S_IFMT) | (context_.wanted_mode(st) & 0777);
   const dev_t device = S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? st.st_rdev : 0;
-  long rc;
-  if (existing == FileContext::Existing::absent) {
-    rc = sys::make_node_at(dir.destination_fd(), destination_name, mode, device);
-  } else {
-    const std::string temp = context_.temporary_name();
-    rc = sys::make_node_at(dir.destination_fd(), temp.c_str(), mode, device);
-    if (rc == 0) {
-      rc = sys::rename_at(dir.destination_fd(), temp.c_str(), dir.destination_fd(),
-                          destination_name, 0);
-      if (rc < 0) (void)sys::remove_at(dir.destination_fd(), temp.c_str(), 0);
-    }
-  }
+  const long rc = make_entry(dir, destination_name, existing, [&](const char* at) {
+    return sys::make_node_at(dir.destination_fd(), at, mode, device);
+  });
   if (rc < 0) {
     context_.entry_failed(dir, name, "mknod", static_cast<int>(-rc), true);
     if (grouped) context_.links().failed(st.st_dev, st.st_ino);

@@ -10,6 +10,7 @@
 // pauses, so neither the queue nor the open directories grow with the size of the tree.
 #pragma once
 
+#include <functional>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +55,8 @@ class Walk final : public FileSource {
                    Found& found);
   void copy_symlink(DirNode& dir, const char* name, const char* destination_name,
                     const struct ::stat* known);
+  long make_entry(DirNode& dir, const char* destination_name, FileContext::Existing existing,
+                  const std::function<long(const char*)>& make);
   void copy_special(DirNode& dir, const char* name, const char* destination_name,
                     const struct ::stat& st);
   bool followed_into_loop(const DirNode& parent, const struct ::stat& st) const;
