@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace ccopy::testing {
@@ -30,6 +32,12 @@ class TestDir {
  private:
   std::string path_;
 };
+
+/// A whole file's bytes (empty when it cannot be read).
+inline std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 /// How many entries a directory holds (0 when it does not exist).
 inline std::size_t entries_in(const std::string& dir) {

@@ -20,22 +20,18 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::entries_in;
+using testing::file_text;
 using testing::Process;
 using testing::ProcessResult;
 using testing::run_binary;
 using testing::TestDir;
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // Whether a loop device is still attached to a file in `dir` (loop devices are the machine's,
 // whatever mount namespace the run made).
 bool loop_backed_by_file_in(const std::string& dir) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/sys/block", ec)) {
-    const std::string backing = read_all((e.path() / "loop" / "backing_file").string());
+    const std::string backing = file_text((e.path() / "loop" / "backing_file").string());
     if (backing.rfind(dir + "/", 0) == 0) return true;
   }
   return false;
@@ -63,7 +59,7 @@ TEST_P(FreshFs, TheCopiesRunVerifyAndLeaveNothing) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("\nFilesystem: " + kind), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\nVerification: OK\n"), std::string::npos) << r.out;
-  const nlohmann::json doc = nlohmann::json::parse(read_all(json));
+  const nlohmann::json doc = nlohmann::json::parse(file_text(json));
   const nlohmann::json& s = doc["scenarios"][0];
   EXPECT_EQ(s["filesystem"]["type"], kind);
   for (const auto& e : s["engines"]) {
@@ -115,7 +111,7 @@ TEST(FreshFsSignal, SigtermUnmountsAndDeletesTheImage) {
   bool mounted = false;
   for (auto end = std::chrono::steady_clock::now() + 60s;
        !mounted && std::chrono::steady_clock::now() < end;) {
-    mounted = read_all(mounts).find(dir.path() + "/") != std::string::npos;
+    mounted = file_text(mounts).find(dir.path() + "/") != std::string::npos;
     if (!mounted && p.wait_for_output("\x01 never printed", 10ms)) break;  // it ended
   }
   ASSERT_TRUE(mounted) << "the file system was never mounted";

@@ -18,14 +18,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::entries_in;
+using testing::file_text;
 using testing::ProcessResult;
 using testing::run_binary;
 using testing::TestDir;
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // A small tree of every kind of entry a user's directory holds.
 void make_tree(const std::string& root) {
@@ -51,7 +47,7 @@ TEST(SrcTree, EveryEngineCopiesAndVerifiesTheUsersTree) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("\nVerification: OK\n"), std::string::npos) << r.out;
-  const nlohmann::json doc = nlohmann::json::parse(read_all(json));
+  const nlohmann::json doc = nlohmann::json::parse(file_text(json));
   const nlohmann::json& s = doc["scenarios"][0];
   EXPECT_EQ(s["kind"], "source");
   EXPECT_EQ(s["source"], src.path() + "/t");
