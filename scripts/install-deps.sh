@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libseccomp-dev libncurses-dev tmux
   librsvg2-bin libxml2-utils rsync strace python3
   clang libclang-rt-14-dev
-  openmpi-bin libopenmpi-dev
+  openmpi-bin libopenmpi-dev iproute2
   e2fsprogs xfsprogs btrfs-progs util-linux linux-source-6.1 xz-utils
 )
 
