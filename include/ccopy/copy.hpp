@@ -43,7 +43,10 @@ enum class Overwrite : std::uint8_t {
 
 /// When to clone a file's extents (FICLONE) instead of copying its bytes.
 enum class Reflink : std::uint8_t {
-  never,
+  never,      ///< never: no clone, and no copy_file_range where it could clone (xfs, btrfs)
+  /// The benchmark's: each engine its own way. The kernel engine clones first (FICLONE, then
+  /// copy_file_range), as its design is the kernel's own copy; the others copy the bytes.
+  by_engine,
   automatic,  ///< try, and copy the bytes where the file system cannot (cp 9's default)
   always,     ///< a file that cannot be cloned is an error
 };
@@ -88,7 +91,7 @@ struct CopyOptions {
   bool dereference = false;      ///< follow symlinks in the sources (cp -L)
   bool dereference_roots = false;  ///< follow a root that is a symlink, not those below (cp -H)
   bool one_file_system = false;  ///< do not descend into other file systems (cp -x)
-  Reflink reflink = Reflink::never;
+  Reflink reflink = Reflink::by_engine;
   Sparse sparse = Sparse::automatic;
   /// Report a source file whose size or modification time changed while it was copied.
   bool detect_changes = false;

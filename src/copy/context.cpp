@@ -190,10 +190,15 @@ void FileContext::plan(FileJob& job, int source_fd, const struct ::stat& st, Fil
   plan_extents(source_fd, plan);
   plan.zero_blocks_to_holes = options_.sparse == Sparse::always;
   plan.sparse = plan.zero_blocks_to_holes || plan.data_bytes < plan.size;
-  plan.try_reflink = options_.reflink != Reflink::never && plan.size > 0 &&
+  plan.try_reflink = (options_.reflink == Reflink::automatic ||
+                      options_.reflink == Reflink::always) &&
+                     plan.size > 0 &&
                      (options_.reflink == Reflink::always ||
                       !reflink_refused_.load(std::memory_order_relaxed));
   plan_creation(job, st, existing == Existing::replace, plan);
+  plan.may_share_extents = options_.reflink == Reflink::automatic ||
+                           options_.reflink == Reflink::always ||
+                           destination_never_shares(plan.create_dir);
   plan.action = FilePlan::Action::copy;
 }
 
@@ -279,6 +284,15 @@ bool FileContext::created(FilePlan& plan, long fd, FileOutcome& outcome) {
     plan.sized = true;
   }
   return true;
+}
+
+bool FileContext::destination_never_shares(int dir_fd) {
+  int known = never_shares_.load(std::memory_order_relaxed);
+  if (known < 0) {
+    known = sys::never_shares_extents(dir_fd) ? 1 : 0;
+    never_shares_.store(known, std::memory_order_relaxed);
+  }
+  return known == 1;
 }
 
 bool FileContext::reflink(int source_fd, int destination_fd, FilePlan& plan,

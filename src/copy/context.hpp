@@ -55,6 +55,11 @@ class FileContext {
   /// destination now holds the whole file; false when the bytes must be copied (the file
   /// system cannot clone: remembered for the rest of the copy) or the clone failed (outcome).
   bool reflink(int source_fd, int destination_fd, FilePlan& plan, FileOutcome& outcome);
+  /// Whether the engine's own design may clone (the kernel engine's FICLONE first): with
+  /// Reflink::by_engine (the benchmark) and Reflink::automatic, not with Reflink::never.
+  [[nodiscard]] bool engine_may_reflink() const {
+    return options_.reflink == Reflink::by_engine || options_.reflink == Reflink::automatic;
+  }
   /// The destination file system refused a clone earlier in this copy.
   [[nodiscard]] bool reflink_refused() const { return reflink_refused_.load(std::memory_order_relaxed); }
   /// The destination's data is written: its size past the last extent, the metadata the
@@ -148,6 +153,10 @@ class FileContext {
   std::atomic<bool> stop_{false};
   std::atomic<bool> noatime_refused_{false};
   std::atomic<bool> reflink_refused_{false};
+  // The destination's file system cannot share extents (sys::never_shares_extents of the first
+  // file's directory): 1 yes, 0 no, -1 not asked yet.
+  std::atomic<int> never_shares_{-1};
+  bool destination_never_shares(int dir_fd);
   std::atomic<std::uint64_t> ownership_refusals_{0};
   std::atomic<std::uint64_t> temp_counter_{0};
   std::uint64_t temp_seed_;

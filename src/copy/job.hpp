@@ -53,6 +53,11 @@ struct FilePlan {
   bool zero_blocks_to_holes = false;  ///< Sparse::always: blocks of zeros read are not written
   bool sparse = false;                ///< the destination will have holes: sized before written
   bool try_reflink = false;           ///< clone the whole file first (FileContext::reflink)
+  /// Whether the engine may move the bytes with copy_file_range (and libuv's sendfile, which is
+  /// copy_file_range first), which clones (shares the extents) wherever the file system can, as
+  /// FICLONE does: with a Reflink that allows clones, or onto a file system that cannot share
+  /// (tmpfs, ext4). Otherwise the bytes must be copied (cp 9 avoids copy_file_range there too).
+  bool may_share_extents = false;
 
   // How to create the destination: openat(create_dir, create_name, create_flags, create_mode).
   int create_dir = -1;

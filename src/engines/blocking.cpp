@@ -160,7 +160,10 @@ void copy_file_blocking(copy::FileJob& job, copy::FileContext& context,
   else
     context.plan(job, source.get(), st, plan, outcome);
   if (outcome.ok() && plan.action == copy::FilePlan::Action::copy) {
-    if (engine_reflinks && plan.size > 0 && !context.reflink_refused()) plan.try_reflink = true;
+    if (engine_reflinks && context.engine_may_reflink()) {
+      plan.may_share_extents = true;
+      if (plan.size > 0 && !context.reflink_refused()) plan.try_reflink = true;
+    }
     long dst;
     do dst = sys::create_at(plan.create_dir, plan.create_name.c_str(), plan.create_flags,
                             plan.create_mode);

@@ -2,7 +2,10 @@
 // goroutine mode really does on Linux, where io.CopyBuffer between two *os.File ends in
 // copy_file_range. Per file: try FICLONE (a reflink, instant where the file system shares
 // extents), then copy_file_range in a loop over each extent, then read/write through a buffer
-// when the kernel or the file system cannot (EXDEV, ENOSYS, EOPNOTSUPP, EINVAL).
+// when the kernel or the file system cannot (EXDEV, ENOSYS, EOPNOTSUPP, EINVAL). Where the
+// copy must not share extents (Reflink::never), sendfile takes copy_file_range's place:
+// copy_file_range clones wherever the file system can (the VFS tries remap_file_range first,
+// on xfs and btrfs), which is a reflink the user refused; sendfile always copies the bytes.
 //
 // Fallbacks are remembered, as libuv remembers ENOSYS: a kernel without copy_file_range stays
 // without it for the life of the process (a static atomic), while a file system's refusal
@@ -45,15 +48,32 @@ std::string errno_name(int err) {
   }
 }
 
-// copy_file_range over one extent until it is copied, the kernel refuses (then `done` says
-// where read/write must resume), or the source ends (copy_file_range answers 0: read/write
-// confirms the end and reports it, or finds the data a file system would not splice).
-std::uint64_t copy_ranges(int src, int dst, const copy::Extent& extent, std::atomic<int>& refused,
+// How a file's bytes move inside the kernel: copy_file_range, which clones (shares the extents)
+// wherever the file system can, or, where the copy must not share them (Reflink::never),
+// sendfile, which always copies. A refusal turns the rest of the copy to read/write.
+struct Mover {
+  const char* name;
+  long (*call)(int src, int dst, std::uint64_t at, std::size_t length);
+  std::atomic<int> refused{0};
+};
+
+long copy_range_at(int src, int dst, std::uint64_t at, std::size_t length) {
+  return sys::copy_file_range(src, at, dst, at, length);
+}
+
+long send_file_at(int src, int dst, std::uint64_t at, std::size_t length) {
+  return sys::send_file(dst, at, src, at, length);
+}
+
+// The mover over one extent until it is copied, the kernel refuses (then `done` says where
+// read/write must resume), or the source ends (the call answers 0: read/write confirms the end
+// and reports it, or finds the data a file system would not splice).
+std::uint64_t move_ranges(Mover& mover, int src, int dst, const copy::Extent& extent,
                           copy::FileContext& context, copy::FileOutcome& outcome) {
   std::uint64_t done = 0;
   while (done < extent.length) {
     if (g_copy_range_missing.load(std::memory_order_relaxed) ||
-        refused.load(std::memory_order_relaxed) != 0)
+        mover.refused.load(std::memory_order_relaxed) != 0)
       return done;
     if (context.stopping()) {
       outcome.cancelled = true;
@@ -61,17 +81,16 @@ std::uint64_t copy_ranges(int src, int dst, const copy::Extent& extent, std::ato
     }
     const auto want =
         static_cast<std::size_t>(std::min<std::uint64_t>(kRangeStep, extent.length - done));
-    const std::uint64_t at = extent.offset + done;
-    const long n = sys::copy_file_range(src, at, dst, at, want);
+    const long n = mover.call(src, dst, extent.offset + done, want);
     if (retry(n)) continue;
-    if (n == -ENOSYS) g_copy_range_missing.store(true);
+    if (n == -ENOSYS && mover.call == copy_range_at) g_copy_range_missing.store(true);
     if (means_unsupported(n)) {
       int expected = 0;
-      (void)refused.compare_exchange_strong(expected, static_cast<int>(-n));
+      (void)mover.refused.compare_exchange_strong(expected, static_cast<int>(-n));
       return done;
     }
     if (n < 0) {
-      outcome.fail("copy_file_range", static_cast<int>(-n), true);
+      outcome.fail(mover.name, static_cast<int>(-n), true);
       return done;
     }
     if (n == 0) return done;
@@ -94,7 +113,8 @@ class KernelEngine final : public Engine {
  private:
   void run(copy::FileSource& files, copy::FileContext& context,
            const EngineOptions& options) override {
-    std::atomic<int> refused{0};
+    Mover copy_range{"copy_file_range", copy_range_at};
+    Mover send_file{"sendfile", send_file_at};
     WorkerPool* self = nullptr;
     WorkerPool pool(worker_threads(options, SIZE_MAX), options.chunk, [&](Scratch& scratch) {
       copy::FileJob job;
@@ -103,7 +123,8 @@ class KernelEngine final : public Engine {
         // Sparse::always must see the bytes to find the zeros: read/write only.
         std::uint64_t done = 0;
         if (!plan.zero_blocks_to_holes)
-          done = copy_ranges(src, dst, extent, refused, context, outcome);
+          done = move_ranges(plan.may_share_extents ? copy_range : send_file, src, dst, extent,
+                             context, outcome);
         if (!outcome.ok() || done >= extent.length) return;
         transfer_read_write(src, dst, {extent.offset + done, extent.length - done}, plan,
                             scratch.buffer(), context, outcome);
@@ -116,10 +137,11 @@ class KernelEngine final : public Engine {
     self = &pool;
     pool.run();
     note_refused_thread(pool, context);
-    if (const int err = refused.load(); err != 0)
-      context.note(fmt::format("copy_file_range refused ({}, {}): fell back to read/write",
-                               errno_name(err), sys::error_text(err)));
-    else if (g_copy_range_missing.load())
+    for (const Mover* mover : {&copy_range, &send_file})
+      if (const int err = mover->refused.load(); err != 0)
+        context.note(fmt::format("{} refused ({}, {}): fell back to read/write", mover->name,
+                                 errno_name(err), sys::error_text(err)));
+    if (copy_range.refused.load() == 0 && g_copy_range_missing.load())
       context.note("copy_file_range is missing from this kernel (ENOSYS): copied with read/write");
   }
 };

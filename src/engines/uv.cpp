@@ -18,7 +18,8 @@
 // alongside the last write. A read/write pair per chunk is two hand-offs to the pool and back;
 // measured on tmpfs, that made the engine 0.3x to 0.7x of copy_file_range on threads from
 // 256 KiB files up, where uv_fs_sendfile matches it (docs/engines.md). A sparse file (several
-// extents) and Sparse::always take the read/write path, which names its offsets.
+// extents), Sparse::always and Reflink::never (copy_file_range would clone on xfs and btrfs)
+// take the read/write path, which names its offsets.
 //
 // Short transfers resume with what remains; -EAGAIN and -EINTR are resubmitted. libuv passes
 // no destination offset to copy_file_range, so a sendfile writes at the destination's file
@@ -563,7 +564,10 @@ class Loop {
     }
     const bool dense = slot.plan.extents.size() == 1 && slot.plan.extents[0].offset == 0 &&
                        slot.plan.extents[0].length == slot.plan.size;
-    slot.kernel = kernel_copy_ && dense && !slot.plan.zero_blocks_to_holes;
+    // uv_fs_sendfile is copy_file_range first, which clones where the file system can: not for
+    // a copy that must not share extents (Reflink::never).
+    slot.kernel = kernel_copy_ && dense && !slot.plan.zero_blocks_to_holes &&
+                  slot.plan.may_share_extents;
   }
 
   // Hands a file to the read/write path from the first byte not yet sent.

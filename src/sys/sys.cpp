@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -70,6 +71,7 @@ const char* op_name(Op op) {
     case Op::xattr: return "xattr";
     case Op::truncate: return "truncate";
     case Op::seek: return "seek";
+    case Op::send_file: return "sendfile";
   }
   return "?";
 }
@@ -112,6 +114,14 @@ long copy_file_range(int in, std::uint64_t in_offset, int out, std::uint64_t out
   auto out_off = static_cast<loff_t>(out_offset);
   return filter_result(Op::copy_range,
                        result_of(::copy_file_range(in, &in_off, out, &out_off, length, 0)));
+}
+
+long send_file(int out, std::uint64_t out_offset, int in, std::uint64_t in_offset,
+               std::size_t length) {
+  if (::lseek(out, static_cast<off_t>(out_offset), SEEK_SET) < 0)
+    return filter_result(Op::send_file, -errno);
+  auto in_off = static_cast<off_t>(in_offset);
+  return filter_result(Op::send_file, result_of(::sendfile(out, in, &in_off, length)));
 }
 
 long clone_file(int dst, int src) {
@@ -213,6 +223,17 @@ std::string filesystem_type(const std::string& path) {
   char hex[32];
   std::snprintf(hex, sizeof hex, "0x%lx", static_cast<unsigned long>(info.f_type));
   return hex;
+}
+
+bool never_shares_extents(int fd) {
+  struct statfs info {};
+  if (::fstatfs(fd, &info) < 0) return false;
+  switch (static_cast<unsigned long>(info.f_type)) {
+    case EXT4_SUPER_MAGIC:  // ext2 and ext3 too: one magic number
+    case TMPFS_MAGIC:
+    case RAMFS_MAGIC: return true;
+    default: return false;
+  }
 }
 
 long long available_bytes(const std::string& path) {

@@ -71,6 +71,7 @@ enum class Op {
   xattr,           ///< listing, reading and setting extended attributes
   truncate,        ///< ftruncate: a sparse file's size after its last extent
   seek,            ///< lseek SEEK_DATA / SEEK_HOLE: a sparse file's extents
+  send_file,       ///< sendfile: an in-kernel copy that never shares extents
 };
 
 [[nodiscard]] const char* op_name(Op op);
@@ -81,7 +82,8 @@ inline constexpr Op kAllOps[] = {
     Op::splice_in,    Op::splice_out,         Op::stat,          Op::open_directory,
     Op::list_directory, Op::make_directory,   Op::make_symlink,  Op::read_symlink,
     Op::make_link,    Op::make_node,          Op::rename,        Op::remove,
-    Op::set_metadata, Op::xattr,              Op::truncate,      Op::seek};
+    Op::set_metadata, Op::xattr,              Op::truncate,      Op::seek,
+    Op::send_file};
 
 /// A test's hook: sees every result before the engine does, and may replace it. It may turn a
 /// positive count into a smaller one (a short transfer) or any result into -errno (for
@@ -106,6 +108,11 @@ void set_fault_hook(FaultHook hook, void* context);
 [[nodiscard]] long pwrite(int fd, const void* buffer, std::size_t length, std::uint64_t offset);
 [[nodiscard]] long copy_file_range(int in, std::uint64_t in_offset, int out,
                                    std::uint64_t out_offset, std::size_t length);
+/// Copies up to `length` bytes from `in` at `in_offset` to `out` at `out_offset` inside the
+/// kernel with sendfile (a seek of `out`, then the call). Unlike copy_file_range, which tries a
+/// clone first where the file system can (xfs, btrfs), it always copies the bytes.
+[[nodiscard]] long send_file(int out, std::uint64_t out_offset, int in, std::uint64_t in_offset,
+                             std::size_t length);
 /// Makes `dst` share `src`'s extents (FICLONE): a reflink.
 [[nodiscard]] long clone_file(int dst, int src);
 [[nodiscard]] long fdatasync(int fd);
@@ -147,6 +154,9 @@ struct Pipe {
 [[nodiscard]] long raise_open_file_limit();
 /// The file system type of `path` ("ext4", "tmpfs"), or "unknown".
 [[nodiscard]] std::string filesystem_type(const std::string& path);
+/// Whether the file system of the open `fd` can never share extents between files (tmpfs,
+/// ramfs, ext2/3/4): there copy_file_range cannot clone. False when it can or cannot tell.
+[[nodiscard]] bool never_shares_extents(int fd);
 /// Bytes available to an unprivileged user on the file system of `path`, or -errno.
 [[nodiscard]] long long available_bytes(const std::string& path);
 

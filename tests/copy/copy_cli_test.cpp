@@ -2,6 +2,10 @@
 // against what docs/copy.md promises. Tests that need root (another user, mounts, devices)
 // skip without it.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+#include <linux/fiemap.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -9,6 +13,8 @@
 #include <sys/un.h>
 #include <sys/xattr.h>
 
+#include <optional>
+#include <cstring>
 #include <regex>
 
 #include "ccopy/tree.hpp"
@@ -768,40 +774,89 @@ TEST_F(WithShim, SourceChangingDuringItsCopyIsReported) {
 
 // ---- Reflinks on file systems that clone ----
 
-class Reflinks : public ::testing::TestWithParam<std::string> {};
+// A fresh file system of the parameter's kind in a loop image, mounted for the test, with a
+// source of three 1 MiB files on it.
+class Reflinks : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    SKIP_UNLESS_ROOT();
+    const std::string mkfs = "/usr/sbin/mkfs." + GetParam();
+    if (!fs::exists(mkfs)) GTEST_SKIP() << "no " << mkfs << " (scripts/install-deps.sh installs it)";
+    ASSERT_TRUE(dir_.ok());
+    if (std::string why = testing::private_mounts(); !why.empty()) GTEST_SKIP() << why;
+    const std::string image = dir_.path() + "/fs.img";
+    mnt_ = dir_.path() + "/mnt";
+    write_file(image, "");
+    ASSERT_EQ(::truncate(image.c_str(), 320 << 20), 0);
+    const ProcessResult made = testing::run_program(mkfs, {"-q", image});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    ASSERT_EQ(::mkdir(mnt_.c_str(), 0755), 0);
+    const ProcessResult mounted =
+        testing::run_program("/usr/bin/mount", {"-o", "loop", image, mnt_});
+    if (mounted.exit_code != 0) GTEST_SKIP() << "cannot mount a loop image: " << mounted.err;
+    unmount_.emplace(mnt_);
+    src_ = mnt_ + "/src";
+    ASSERT_EQ(::mkdir(src_.c_str(), 0755), 0);
+    for (unsigned i = 0; i < 3; ++i)
+      write_file(src_ + "/f" + std::to_string(i), testing::pattern(1 << 20, i));
+  }
+
+  TestDir dir_;
+  std::string mnt_, src_;
+  std::optional<testing::UnmountAtEnd> unmount_;
+};
+
+// Whether any extent of `path` is shared with another file (FIEMAP, after a sync of its data,
+// so that delayed allocations are extents).
+bool shares_extents(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  constexpr unsigned kExtents = 64;
+  std::vector<char> buffer(sizeof(struct fiemap) + kExtents * sizeof(struct fiemap_extent));
+  auto* map = reinterpret_cast<struct fiemap*>(buffer.data());
+  map->fm_start = 0;
+  map->fm_length = FIEMAP_MAX_OFFSET;
+  map->fm_flags = FIEMAP_FLAG_SYNC;
+  map->fm_extent_count = kExtents;
+  const int rc = ::ioctl(fd, FS_IOC_FIEMAP, map);
+  ::close(fd);
+  EXPECT_EQ(rc, 0) << "FIEMAP " << path << ": " << std::strerror(errno);
+  EXPECT_GT(map->fm_mapped_extents, 0u) << path << " has no extents";
+  for (unsigned i = 0; i < map->fm_mapped_extents; ++i)
+    if ((map->fm_extents[i].fe_flags & FIEMAP_EXTENT_SHARED) != 0) return true;
+  return false;
+}
 
 TEST_P(Reflinks, AlwaysClonesWhereTheFileSystemCan) {
-  SKIP_UNLESS_ROOT();
-  const std::string mkfs = "/usr/sbin/mkfs." + GetParam();
-  if (!fs::exists(mkfs)) GTEST_SKIP() << "no " << mkfs << " (scripts/install-deps.sh installs it)";
-  TestDir dir;
-  ASSERT_TRUE(dir.ok());
-  if (std::string why = testing::private_mounts(); !why.empty()) GTEST_SKIP() << why;
-  const std::string image = dir.path() + "/fs.img", mnt = dir.path() + "/mnt";
-  write_file(image, "");
-  ASSERT_EQ(::truncate(image.c_str(), 320 << 20), 0);
-  const ProcessResult made = testing::run_program(mkfs, {"-q", image});
-  ASSERT_EQ(made.exit_code, 0) << made.err;
-  ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
-  const ProcessResult mounted = testing::run_program("/usr/bin/mount", {"-o", "loop", image, mnt});
-  if (mounted.exit_code != 0) GTEST_SKIP() << "cannot mount a loop image: " << mounted.err;
-  const testing::UnmountAtEnd unmount{mnt};
-  const std::string src = mnt + "/src";
-  ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
-  for (unsigned i = 0; i < 3; ++i)
-    write_file(src + "/f" + std::to_string(i), testing::pattern(1 << 20, i));
-  const std::string json = dir.path() + "/r.json";
-  const ProcessResult r = run_copy({"-v", "--reflink=always", "--json", json, src, mnt + "/dst"});
+  const std::string json = dir_.path() + "/r.json";
+  const ProcessResult r =
+      run_copy({"-v", "--reflink=always", "--json", json, src_, mnt_ + "/dst"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   for (unsigned i = 0; i < 3; ++i) {
     const std::string f = "/f" + std::to_string(i);
-    EXPECT_TRUE(contains(r.out, "'" + src + f + "' -> '" + mnt + "/dst" + f + "' (reflinked)\n"))
+    EXPECT_TRUE(contains(r.out, "'" + src_ + f + "' -> '" + mnt_ + "/dst" + f + "' (reflinked)\n"))
         << r.out;
-    EXPECT_TRUE(read_file(mnt + "/dst" + f) == read_file(src + f));
+    EXPECT_TRUE(read_file(mnt_ + "/dst" + f) == read_file(src_ + f));
+    EXPECT_TRUE(shares_extents(mnt_ + "/dst" + f)) << "a reflink shares its extents";
   }
   const nlohmann::json summary = testing::read_json(json);
   EXPECT_EQ(summary["copied"]["reflinked"], 3);
   EXPECT_TRUE(contains(r.err, "; 3 of the files reflinked")) << r.err;
+}
+
+// --reflink=never is a copy of the bytes by every engine: not a clone, and not copy_file_range
+// either, which clones on these file systems (the VFS tries remap_file_range first).
+TEST_P(Reflinks, NeverSharesExtentsWithAnyEngine) {
+  for (const char* engine : {"kernel", "uv", "threads", "uring"}) {
+    const std::string dst = mnt_ + "/dst-" + engine;
+    const ProcessResult r = run_copy({"--engine", engine, "--reflink=never", src_, dst});
+    EXPECT_EQ(r.exit_code, 0) << engine << ": " << r.err;
+    for (unsigned i = 0; i < 3; ++i) {
+      const std::string f = "/f" + std::to_string(i);
+      EXPECT_TRUE(read_file(dst + f) == read_file(src_ + f)) << engine << f;
+      EXPECT_FALSE(shares_extents(dst + f)) << engine << " shared the extents of " << f;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(FileSystems, Reflinks, ::testing::Values("xfs", "btrfs"),
