@@ -179,13 +179,17 @@ class ProgressTicker {
   ProgressTicker& operator=(const ProgressTicker&) = delete;
   ~ProgressTicker() { stop(); }
 
+  // Off a terminal (a log, mpirun's forwarding), one last line gives the final counts, however
+  // short the copy was; on one, the line is erased for the summary.
   void stop() {
     {
       std::lock_guard lock(mutex_);
+      if (stopped_) return;
       stopped_ = true;
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
+    if (terminal_.shows_progress() && !terminal_.on_terminal()) terminal_.progress(line());
     terminal_.finish();
   }
 

@@ -32,7 +32,7 @@ void say(const std::string& line) {
 }
 
 // Rank 0 speaks for all: the other ranks' stdout and stderr go to /dev/null. Their errors reach
-// rank 0 in their results.
+// rank 0 as they happen (src/dist/relay.hpp), or in their results.
 std::string start() {
   g_comm = std::make_unique<dist::MpiComm>(&g_argc, &g_argv);
   if (!g_comm->started()) return "cannot start MPI: " + g_comm->problem();

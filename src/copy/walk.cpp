@@ -320,7 +320,9 @@ void Walk::found_entry(Listing& listing, const char* name, unsigned char type, s
   bool known = false;
   const bool follow = type == DT_LNK && options_.dereference;
   const bool special = type != DT_DIR && type != DT_REG && type != DT_LNK;
-  if (type == DT_UNKNOWN || follow || special || (type == DT_REG && options_.stat_in_walk)) {
+  // A file of another process's share is not stat'ed for its size: that process counts it.
+  const bool size_wanted = type == DT_REG && options_.stat_in_walk && options_.share.takes(inode);
+  if (type == DT_UNKNOWN || follow || special || size_wanted) {
     const long rc = sys::stat_at(dir.source_fd(), name, st, follow ? 0 : AT_SYMLINK_NOFOLLOW);
     if (rc < 0) {
       context_.entry_failed(dir, name, "stat", static_cast<int>(-rc), false);

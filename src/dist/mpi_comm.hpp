@@ -11,10 +11,13 @@ namespace ccopy::dist {
 
 class MpiComm final : public Comm {
  public:
-  /// Starts MPI (MPI_Init_thread, MPI_THREAD_FUNNELED: only the thread that started it calls
-  /// MPI). Call once; check started() before anything else.
+  /// Starts MPI (MPI_Init_thread), asking for MPI_THREAD_MULTIPLE so that messages may go while
+  /// the collectives run on another thread; an MPI that grants less (MPI_THREAD_FUNNELED at
+  /// least: only the thread that started it calls MPI) has no messages (has_messages()). Call
+  /// once; check started() before anything else.
   MpiComm(int* argc, char*** argv);
-  /// Ends MPI (MPI_Finalize), when it was started and not abandoned.
+  /// Ends MPI (MPI_Finalize), when it was started and not abandoned, once the messages sent
+  /// are complete.
   ~MpiComm() override;
   /// Leaves MPI without MPI_Finalize: the launcher is tearing the job down (mpirun, sent
   /// SIGINT or SIGTERM, sends its ranks SIGTERM and stops answering them), and a finalize
@@ -33,8 +36,14 @@ class MpiComm final : public Comm {
   [[nodiscard]] std::vector<std::string> gather(const std::string& bytes, int root) override;
   void all_reduce_sum(std::span<std::uint64_t> values) override;
   void all_reduce_max(std::span<std::uint64_t> values) override;
+  [[nodiscard]] bool has_messages() const override { return messages_ != nullptr; }
+  void send(std::string bytes, int to) override;
+  [[nodiscard]] bool try_receive(std::string& bytes, int& from) override;
+  void finish_sends() override;
 
  private:
+  struct Messages;  ///< mpi_comm.cpp's: a communicator of their own, the sends in flight
+  std::unique_ptr<Messages> messages_;
   bool started_ = false;
   std::string problem_;
   int rank_ = 0;

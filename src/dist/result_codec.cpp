@@ -124,6 +124,22 @@ bool decode_result(const std::string& bytes, CopyResult& r) {
   return in.finished();
 }
 
+std::string encode_error(const CopyError& e) {
+  Writer w;
+  w.str(e.path);
+  w.str(e.destination);
+  w.str(e.operation);
+  w.i64(e.code);
+  w.str(e.detail);
+  return std::move(w.out);
+}
+
+bool decode_error(const std::string& bytes, CopyError& e) {
+  Reader in(bytes);
+  return in.str(e.path) && in.str(e.destination) && in.str(e.operation) && in.i32(e.code) &&
+         in.str(e.detail) && in.finished();
+}
+
 CopyResult merge_results(const std::vector<CopyResult>& parts) {
   CopyResult merged;
   using Key = std::tuple<std::string, std::string, std::string, int, std::string>;

@@ -14,6 +14,10 @@ namespace ccopy::dist {
 /// The result encode_result() wrote; false (and `out` unspecified) for bytes it did not write.
 [[nodiscard]] bool decode_result(const std::string& bytes, CopyResult& out);
 
+/// One error as bytes (a rank's message to rank 0), and back; false for bytes it did not write.
+[[nodiscard]] std::string encode_error(const CopyError& error);
+[[nodiscard]] bool decode_error(const std::string& bytes, CopyError& out);
+
 /// The ranks' results as one: counts, failures and latencies summed; errors in rank order with
 /// the ones several ranks met (a directory every rank failed to read) kept once and counted
 /// once; notes once each; the first rank's fatal error; cancelled when any rank was.

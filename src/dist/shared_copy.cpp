@@ -9,23 +9,32 @@
 #include <cstring>
 #include <new>
 
+#include "dist/relay.hpp"
 #include "dist/result_codec.hpp"
 
 namespace ccopy::dist {
 namespace {
 
 // What each pass lets through to the caller's observer: the entries it is the one to copy.
-// Failures and notes are in the pass's result, and told once on rank 0 after the merge.
+// Failures and notes go to the relay, which tells them on rank 0 as they happen; without one
+// they are in the pass's result, and told once on rank 0 after the merge.
 class PassObserver final : public CopyObserver {
  public:
-  PassObserver(CopyObserver& to, bool directories, bool others)
-      : to_(to), directories_(directories), others_(others) {}
+  PassObserver(CopyObserver& to, Relay& relay, bool directories, bool others)
+      : to_(to), relay_(relay), directories_(directories), others_(others) {}
   void copied(const CopiedEntry& entry) override {
     if (entry.type == EntryType::directory ? directories_ : others_) to_.copied(entry);
+  }
+  void failed(const CopyError& error) override {
+    if (relay_.live()) relay_.failed(error);
+  }
+  void note(std::string_view text) override {
+    if (relay_.live()) relay_.note(text);
   }
 
  private:
   CopyObserver& to_;
+  Relay& relay_;
   bool directories_;
   bool others_;
 };
@@ -50,7 +59,8 @@ std::string parent_of(const std::string& path) {
 
 CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine& engine,
                           const EngineOptions& engine_options, const CopyOptions& options,
-                          CopyObserver& observer, CopyProgress* progress) {
+                          CopyObserver& observer, Relay& relay) {
+  CopyProgress* progress = relay.counters();
   const bool first = comm.rank() == 0;
   const auto ranks = static_cast<unsigned>(comm.size());
   std::vector<CopyResult> mine;
@@ -58,7 +68,7 @@ CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine
   // Pass 1: the directories, by rank 0.
   CopyResult made;
   if (first) {
-    PassObserver tell(observer, true, false);
+    PassObserver tell(observer, relay, true, false);
     made = pass(roots, engine, engine_options, options, CopyShare{0, 0, false}, tell, nullptr);
   }
   // Whether to stop, and (a dry run) how many directories pass 1 only planned: every rank's
@@ -70,7 +80,7 @@ CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine
 
   // Pass 2: the rest, by every rank. Its directories were counted in pass 1.
   if (!stopped) {
-    PassObserver tell(observer, false, true);
+    PassObserver tell(observer, relay, false, true);
     CopyResult copied =
         pass(roots, engine, engine_options, options,
              CopyShare{static_cast<unsigned>(comm.rank()), ranks, false}, tell, progress);
@@ -82,7 +92,7 @@ CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine
 
   // Pass 3: the directories' metadata, by rank 0, once every rank is done writing.
   if (!stopped && first && !options.dry_run) {
-    PassObserver tell(observer, false, false);
+    PassObserver tell(observer, relay, false, false);
     CopyResult finished =
         pass(roots, engine, engine_options, options, CopyShare{0, 0, true}, tell, nullptr);
     finished.copied.directories = 0;
@@ -160,13 +170,19 @@ CopyResult copy_tree_shared(Comm& comm, const std::vector<CopyRoot>& roots, Engi
   // Every rank has looked at the destination (cp's "into an existing directory" shapes, the
   // engine --engine auto picks for it) before rank 0 creates it.
   comm.barrier();
+  Relay relay(comm, observer, progress);
+  // Rank 0 draws the progress line: every rank's walk stats its files, so that the sum of the
+  // bytes found is the whole copy's.
+  CopyOptions shared = options;
+  shared.stat_in_walk = comm.max(options.stat_in_walk ? 1 : 0) != 0;
   CopyResult local;
   try {
-    local = copy_in_passes(comm, roots, engine, engine_options, options, observer, progress);
+    local = copy_in_passes(comm, roots, engine, engine_options, shared, observer, relay);
   } catch (const std::bad_alloc&) {
     local = CopyResult{};
     local.fatal = Error::from_errno(ENOMEM, "copy");
   }
+  relay.finish();
   std::string bytes = encode_result(local);
   local = CopyResult{};
   const std::vector<std::string> all = comm.gather(bytes, 0);
@@ -177,8 +193,10 @@ CopyResult copy_tree_shared(Comm& comm, const std::vector<CopyRoot>& roots, Engi
         parts[r].fatal =
             Error::failure(fmt::format("rank {} sent a result that cannot be read", r));
     const CopyResult merged = merge_results(parts);
-    for (const CopyError& e : merged.errors) observer.failed(e);
-    for (const std::string& n : merged.notes) observer.note(n);
+    for (const CopyError& e : merged.errors)
+      if (!relay.told(e)) observer.failed(e);
+    for (const std::string& n : merged.notes)
+      if (!relay.told(n)) observer.note(n);
     bytes = encode_result(merged);
   }
   comm.broadcast(bytes, 0);

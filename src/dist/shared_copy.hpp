@@ -25,8 +25,10 @@ namespace ccopy::dist {
 
 /// Collective: every rank calls it with the same roots and options. Returns, to every rank,
 /// the result of the whole copy. The observer hears, on each rank, the entries that rank
-/// copied (with CopyOptions::report_entries), and on rank 0 only, once the copy is over, every
-/// rank's errors and notes, each once. `progress` counts this rank's share. Never throws.
+/// copied (with CopyOptions::report_entries), and on rank 0 only every rank's errors and notes,
+/// each once, as they happen (relay.hpp; once the copy is over where the Comm has no
+/// messages). `progress`, on rank 0, counts the whole copy (where the Comm has no messages,
+/// rank 0's share); elsewhere, this rank's share. Never throws.
 [[nodiscard]] CopyResult copy_tree_shared(Comm& comm, const std::vector<CopyRoot>& roots,
                                           Engine& engine, const EngineOptions& engine_options,
                                           const CopyOptions& options, CopyObserver& observer,

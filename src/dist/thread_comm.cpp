@@ -1,7 +1,9 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <utility>
 
 #include "dist/comm.hpp"
 
@@ -11,6 +13,20 @@ std::string LocalComm::host_name() const {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
   return name;
+}
+
+void LocalComm::send(std::string bytes, int) {
+  std::lock_guard lock(mutex_);
+  mailbox_.push_back(std::move(bytes));
+}
+
+bool LocalComm::try_receive(std::string& bytes, int& from) {
+  std::lock_guard lock(mutex_);
+  if (mailbox_.empty()) return false;
+  bytes = std::move(mailbox_.front());
+  mailbox_.pop_front();
+  from = 0;
+  return true;
 }
 
 // Every collective is an exchange: each rank puts its contribution in its slot and waits until
@@ -25,6 +41,9 @@ struct ThreadGroup::State {
   std::uint64_t generation = 0;
   std::vector<std::string> slots;
   std::vector<std::vector<std::uint64_t>> numbers;
+  // The messages, apart from the collectives: each rank's mailbox, (sender, bytes) in order.
+  std::mutex mail_mutex;
+  std::vector<std::deque<std::pair<int, std::string>>> mailboxes;
 
   void wait_for_all(std::unique_lock<std::mutex>& lock) {
     const std::uint64_t mine = generation;
@@ -48,6 +67,7 @@ ThreadGroup::ThreadGroup(int size, std::vector<std::string> hosts)
   state_->hosts = std::move(hosts);
   state_->slots.resize(static_cast<std::size_t>(state_->size));
   state_->numbers.resize(static_cast<std::size_t>(state_->size));
+  state_->mailboxes.resize(static_cast<std::size_t>(state_->size));
 }
 
 ThreadGroup::~ThreadGroup() = default;
@@ -82,6 +102,23 @@ std::vector<std::string> ThreadComm::gather(const std::string& bytes, int root) 
   if (rank_ == root) all = s.slots;
   s.wait_for_all(lock);
   return all;
+}
+
+void ThreadComm::send(std::string bytes, int to) {
+  ThreadGroup::State& s = *group_.state_;
+  std::lock_guard lock(s.mail_mutex);
+  s.mailboxes[static_cast<std::size_t>(to)].emplace_back(rank_, std::move(bytes));
+}
+
+bool ThreadComm::try_receive(std::string& bytes, int& from) {
+  ThreadGroup::State& s = *group_.state_;
+  std::lock_guard lock(s.mail_mutex);
+  auto& mine = s.mailboxes[static_cast<std::size_t>(rank_)];
+  if (mine.empty()) return false;
+  from = mine.front().first;
+  bytes = std::move(mine.front().second);
+  mine.pop_front();
+  return true;
 }
 
 namespace {

@@ -5,13 +5,18 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include "ccopy/engine.hpp"
 #include "dist/comm.hpp"
 #include "dist/listing.hpp"
+#include "dist/relay.hpp"
 #include "dist/result_codec.hpp"
 #include "dist/shared_copy.hpp"
 #include "tree_fixture.hpp"
@@ -60,6 +65,119 @@ TEST(ThreadComm, CollectivesCombineEveryRank) {
     else
       EXPECT_TRUE(gathered[r].empty());
   }
+}
+
+// Messages arrive at their rank, each once, in the order each sender sent them, while the
+// senders go on to a collective without waiting for them to be taken.
+TEST(ThreadComm, MessagesArriveInTheOrderEachRankSentThem) {
+  constexpr int kRanks = 3;
+  constexpr int kEach = 50;
+  std::vector<std::vector<int>> received(kRanks);
+  bool empty_after = false;
+  as_ranks(kRanks, [&](Comm& comm) {
+    ASSERT_TRUE(comm.has_messages());
+    if (comm.rank() != 0) {
+      for (int i = 0; i < kEach; ++i) comm.send(std::to_string(i), 0);
+      comm.finish_sends();
+    }
+    comm.barrier();
+    if (comm.rank() != 0) return;
+    std::string bytes;
+    int from = -1;
+    while (comm.try_receive(bytes, from))
+      received[static_cast<std::size_t>(from)].push_back(std::stoi(bytes));
+    empty_after = !comm.try_receive(bytes, from);
+  });
+  std::vector<int> expected(kEach);
+  for (int i = 0; i < kEach; ++i) expected[static_cast<std::size_t>(i)] = i;
+  EXPECT_TRUE(received[0].empty());
+  EXPECT_EQ(received[1], expected);
+  EXPECT_EQ(received[2], expected);
+  EXPECT_TRUE(empty_after);
+}
+
+// Rank 0's side of the relay: the errors told, and a way to wait for one.
+class Heard final : public CopyObserver {
+ public:
+  void failed(const CopyError& error) override {
+    std::lock_guard lock(mutex_);
+    errors_.push_back(error.path);
+    changed_.notify_all();
+  }
+  void note(std::string_view text) override {
+    std::lock_guard lock(mutex_);
+    notes_.emplace_back(text);
+  }
+  // Whether `path` was told within a minute (a guard against a hang, not a measure).
+  bool wait_for(const std::string& path) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::minutes(1), [&] {
+      return std::find(errors_.begin(), errors_.end(), path) != errors_.end();
+    });
+  }
+  std::vector<std::string> errors() {
+    std::lock_guard lock(mutex_);
+    return errors_;
+  }
+  std::vector<std::string> notes() {
+    std::lock_guard lock(mutex_);
+    return notes_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::string> errors_;
+  std::vector<std::string> notes_;
+};
+
+// Another rank's error reaches rank 0's observer while that rank still runs (it waits for it
+// before it finishes), each error once however many ranks met it, and rank 0's progress is the
+// sum of every rank's counters once every rank has finished.
+TEST(Relay, TellsRankZeroOfEachErrorOnceAsItHappensAndSumsTheProgress) {
+  constexpr int kRanks = 3;
+  Heard heard;
+  CopyProgress shown;
+  bool heard_while_running = false;
+  std::vector<char> live(kRanks);  // not vector<bool>: each rank writes its own element
+  as_ranks(kRanks, [&](Comm& comm) {
+    CopyObserver quiet;
+    Relay relay(comm, comm.rank() == 0 ? static_cast<CopyObserver&>(heard) : quiet,
+                comm.rank() == 0 ? &shown : nullptr);
+    live[static_cast<std::size_t>(comm.rank())] = relay.live() ? 1 : 0;
+    const auto r = static_cast<std::uint64_t>(comm.rank());
+    CopyProgress& mine = *relay.counters();
+    mine.files_found.store(10 * (r + 1));
+    mine.files_done.store(r + 1);
+    mine.bytes_done.store(1000 * (r + 1));
+    mine.walk_done.store(true);
+    CopyError shared_error;
+    shared_error.path = "src/unreadable";
+    shared_error.operation = "open";
+    shared_error.code = EACCES;
+    if (comm.rank() != 0) relay.failed(shared_error);
+    if (comm.rank() == 1) {
+      CopyError own;
+      own.path = "src/one";
+      own.operation = "read";
+      own.code = EIO;
+      relay.failed(own);
+      relay.note("a note from rank 1");
+      heard_while_running = heard.wait_for("src/one");
+    }
+    relay.finish();
+  });
+  for (char l : live) EXPECT_TRUE(l != 0);
+  EXPECT_TRUE(heard_while_running);
+  std::vector<std::string> errors = heard.errors();
+  std::sort(errors.begin(), errors.end());
+  EXPECT_EQ(errors, (std::vector<std::string>{"src/one", "src/unreadable"}));
+  EXPECT_EQ(heard.notes(), std::vector<std::string>{"a note from rank 1"});
+  EXPECT_EQ(shown.files_found.load(), 10u + 20u + 30u);
+  EXPECT_EQ(shown.files_done.load(), 1u + 2u + 3u);
+  EXPECT_EQ(shown.bytes_done.load(), 6000u);
+  EXPECT_EQ(shown.failures.load(), 2u);
+  EXPECT_TRUE(shown.walk_done.load());
 }
 
 TEST(CopyShare, EveryInodeFallsToExactlyOneShare) {
@@ -195,24 +313,39 @@ TEST_P(SharedCopy, GivesWhatOneProcessGives) {
   const EngineInfo* info = find_engine("threads");
   ASSERT_NE(info, nullptr);
   const CopyOptions options = testing::archive_options();
+  CopyOptions with_progress = options;
+  with_progress.stat_in_walk = true;
+  CopyProgress single_progress;
   {
     std::unique_ptr<Engine> engine = info->make();
-    const CopyResult single = tree.copy(*engine, EngineOptions{}, options);
+    CopyObserver quiet;
+    const CopyResult single = copy_tree({{tree.source(), tree.destination()}}, *engine,
+                                        EngineOptions{}, with_progress, quiet, &single_progress);
     ASSERT_TRUE(single.ok()) << testing::first_error(single);
   }
   const std::string expected = testing::tree_listing(tree.destination());
   ASSERT_TRUE(tree.reset());
   std::vector<CopyResult> results(static_cast<std::size_t>(ranks));
+  CopyProgress progress;
   as_ranks(ranks, [&](Comm& comm) {
     std::unique_ptr<Engine> engine = info->make();
     CopyObserver quiet;
+    // Only rank 0 asks for the bytes found, as only its CLI draws the line.
     results[static_cast<std::size_t>(comm.rank())] = copy_tree_shared(
-        comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{}, options, quiet);
+        comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{},
+        comm.rank() == 0 ? with_progress : options, quiet, comm.rank() == 0 ? &progress : nullptr);
   });
   for (const CopyResult& r : results) {
     EXPECT_TRUE(r.ok()) << testing::first_error(r);
     EXPECT_EQ(r.copied.files, results[0].copied.files);
   }
+  // Rank 0's counters are the whole copy's.
+  EXPECT_EQ(progress.files_found.load(), single_progress.files_found.load());
+  EXPECT_EQ(progress.bytes_found.load(), single_progress.bytes_found.load());
+  EXPECT_EQ(progress.files_done.load(), single_progress.files_done.load());
+  EXPECT_EQ(progress.bytes_done.load(), single_progress.bytes_done.load());
+  EXPECT_EQ(progress.failures.load(), 0u);
+  EXPECT_TRUE(progress.walk_done.load());
   EXPECT_EQ(testing::tree_listing(tree.destination()), expected);
   EXPECT_TRUE(tree.verify().ok());
 }
@@ -283,13 +416,17 @@ TEST(SharedCopyErrors, EveryRankReturnsTheErrorOfOne) {
   ASSERT_EQ(::mkdir((tree.destination() + "/" + victim).c_str(), 0755), 0);
   const EngineInfo* info = find_engine("threads");
   std::vector<CopyResult> results(3);
+  Heard heard;
+  CopyProgress progress;
   as_ranks(3, [&](Comm& comm) {
     std::unique_ptr<Engine> engine = info->make();
     CopyObserver quiet;
     CopyOptions options;
     options.overwrite = Overwrite::replace;
-    results[static_cast<std::size_t>(comm.rank())] = copy_tree_shared(
-        comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{}, options, quiet);
+    results[static_cast<std::size_t>(comm.rank())] =
+        copy_tree_shared(comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{},
+                         options, comm.rank() == 0 ? static_cast<CopyObserver&>(heard) : quiet,
+                         comm.rank() == 0 ? &progress : nullptr);
   });
   for (const CopyResult& r : results) {
     EXPECT_EQ(r.failed, 1u);
@@ -297,6 +434,13 @@ TEST(SharedCopyErrors, EveryRankReturnsTheErrorOfOne) {
     EXPECT_NE(r.errors[0].path.find(victim), std::string::npos) << r.errors[0].path;
     EXPECT_EQ(r.copied.files, 5u);
   }
+  // Rank 0 told it once, whichever rank met it, and counted every rank's files.
+  const std::vector<std::string> told = heard.errors();
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_NE(told[0].find(victim), std::string::npos) << told[0];
+  EXPECT_EQ(progress.files_found.load(), 6u);
+  EXPECT_EQ(progress.files_done.load(), 5u);
+  EXPECT_EQ(progress.failures.load(), 1u);
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #   node-local directory would be) is refused, named, before anything is created.
 # usage_exit_code, failure_exit_code: every rank exits 2 (usage) or 1 (an entry failed), and the
 #   message is printed once.
+# error_of_rank_1: an error on a file rank 1 copies is printed by rank 0, once.
+# progress_of_all: --progress's last line counts the files and bytes of every rank, as the
+#   single process's last line does.
 # sigterm: SIGTERM to mpirun mid-copy stops every rank, which leave no temporary or partial file.
 # two_hosts, two_hosts_private_destination: a second host in a network namespace (a veth pair,
 #   its own host name, Open MPI's rsh agent running its daemon there), sharing this machine's
@@ -186,6 +189,40 @@ case "$case_name" in
     [ "$(grep -c "1 entry could not be copied" "$work/out")" = 1 ] ||
       fail "the count is not said once: $(cat "$work/out")"
     [ -f "$work/dst/a/file8" ] || fail "the other files were not copied"
+    ;;
+  error_of_rank_1)
+    make_mixed "$work/src"
+    # Which files rank 1 copies: each rank lists its own with -v, and --tag-output names it.
+    mpirun --oversubscribe --bind-to none --tag-output -np 2 "$mpi" copy -r -v --dry-run \
+      "$work/src/." "$work/probe" >"$work/probe.out" 2>&1 || fail "dry run: $(cat "$work/probe.out")"
+    victim=$(sed -n "s|^\[[0-9]*,1\]<stdout>:would copy '$work/src/\./\(a/file[0-9]*\)' .*|\1|p" "$work/probe.out" | head -1)
+    [ -n "$victim" ] || fail "rank 1 copies none of a/file*: $(head -20 "$work/probe.out")"
+    mkdir -p "$work/dst/$victim"  # a directory where the source has a file
+    mpirun --oversubscribe --bind-to none --tag-output -np 2 "$mpi" copy -r "$work/src/." \
+      "$work/dst" >"$work/out" 2>&1
+    status=$?
+    [ "$status" = 1 ] || fail "exit status $status, not 1: $(cat "$work/out")"
+    [ "$(grep -c "cannot copy .*$victim'" "$work/out")" = 1 ] ||
+      fail "the error of rank 1's $victim is not said exactly once: $(cat "$work/out")"
+    grep -q "^\[[0-9]*,0\]<stderr>:concurrent_copy: cannot copy .*$victim'" "$work/out" ||
+      fail "rank 0 did not say it: $(cat "$work/out")"
+    [ "$(grep -c "1 entry could not be copied" "$work/out")" = 1 ] ||
+      fail "the count is not said once: $(cat "$work/out")"
+    echo "rank 1's $victim: $(grep "cannot copy" "$work/out")"
+    ;;
+  progress_of_all)
+    make_mixed "$work/src"
+    "$plain" copy -a --progress "$work/src" "$work/single" 2>"$work/single.err" ||
+      fail "single process: $(cat "$work/single.err")"
+    run_mpi 2 copy -a --progress "$work/src" "$work/multi" || fail "mpirun exited $?: $(cat "$work/out")"
+    # "progress: 3.6 MiB of 3.6 MiB, 70 of 70 files | ...": what was copied and found.
+    counts() { grep '^progress: ' "$1" | tail -1 | sed 's/ files |.*//'; }
+    expected=$(counts "$work/single.err")
+    [ -n "$expected" ] || fail "no progress line from the single process: $(cat "$work/single.err")"
+    got=$(counts "$work/out")
+    [ "$got" = "$expected" ] || fail "last progress line '$got', not '$expected': $(cat "$work/out")"
+    [ "$(grep -c '^progress: ' "$work/out")" -ge 1 ] || fail "no progress line"
+    echo "last progress line of -np 2 as the single process's: $got"
     ;;
   sigterm)
     # Enough files that the copy still runs when mpirun, a second after its SIGTERM, sends its
