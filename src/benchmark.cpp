@@ -410,17 +410,16 @@ class Runner {
   }
 
   // The other ranks' part, once the lead has set up (collective): they learn where the source
-  // and the destinations are, describe the source themselves (its files bound the engines'
-  // options, its unreadable entries are skipped) and check that they see what the lead sees.
+  // and the destinations are, check that they see what the lead sees, and describe the source
+  // themselves (its files bound the engines' options, its unreadable entries are skipped).
   Error follow(std::size_t index, Scenario& scenario, std::string& source, std::string& into) {
     comm_.broadcast(source, 0);
     comm_.broadcast(into, 0);
-    if (Error e = agree(lead() ? Error{} : describe(index, scenario, source))) return e;
     const std::string verdict = dist::check_same_roots(comm_, {{source, into}});
     if (!verdict.empty())
       return Error::failure(
           verdict + " (the workspace must be on a file system every rank sees: TMPDIR or -dir)");
-    return {};
+    return agree(lead() ? Error{} : describe(index, scenario, source));
   }
 
   Error run_scenario(std::size_t index) {

@@ -8,6 +8,10 @@
 #   as the single process's run, and nothing is left in TMPDIR.
 # fs_refused: -fs ext4 under -np 2 is refused in one line, exit 2, nothing created.
 # menu_refused: the interactive menu under -np 2 is refused in one line, exit 2.
+# tree_refused: the tree command under -np 2 is refused in one line, exit 1, nothing made.
+# workspace_not_shared: rank 1 runs in its own mount namespace with a tmpfs over -dir (as a
+#   host with a node-local /tmp would): the benchmark is refused naming rank 1, exit 1, and
+#   nothing is left in -dir.
 # sigterm: SIGTERM to mpirun while the ranks copy leaves no workspace in TMPDIR.
 # Exits 77 (skipped) with a reason where the case cannot run.
 set -u
@@ -122,6 +126,34 @@ case "$case_name" in
     [ "$(grep -c '^concurrent_copy: the interactive menu cannot be shared by 2 MPI ranks' "$work/out")" = 1 ] ||
       fail "not refused in one line: $(cat "$work/out")"
     [ "$(grep -c '^concurrent_copy:' "$work/out")" = 1 ] || fail "said more than once: $(cat "$work/out")"
+    echo "refused: $(grep '^concurrent_copy:' "$work/out")"
+    ;;
+  tree_refused)
+    run_mpi 2 tree flat "$work/tmp/made" -files 3 -size 1K
+    status=$?
+    [ "$status" = 1 ] || fail "exit status $status, not 1: $(cat "$work/out")"
+    [ "$(grep -c '^concurrent_copy: only the copy command and the benchmark are shared among MPI ranks, not the tree command' "$work/out")" = 1 ] ||
+      fail "not refused in one line: $(cat "$work/out")"
+    nothing_left
+    echo "refused: $(grep '^concurrent_copy:' "$work/out")"
+    ;;
+  workspace_not_shared)
+    [ "$(id -u)" = 0 ] || skip "needs root to mount in a private mount namespace"
+    command -v unshare >/dev/null || skip "no unshare"
+    unshare -m true 2>/dev/null || skip "cannot make a mount namespace here"
+    # -dir rather than TMPDIR: Open MPI keeps its session directory under TMPDIR.
+    mkdir "$work/ws"
+    mpirun --oversubscribe --bind-to none -np 1 "$mpi" -dir "$work/ws" -files 20 -size 4K \
+      -mode threads : -np 1 unshare -m sh -c 'mount -t tmpfs none "$1" && exec "$0" -dir "$1" -files 20 -size 4K -mode threads' \
+      "$mpi" "$work/ws" >"$work/out" 2>&1
+    status=$?
+    [ "$status" = 1 ] || fail "exit status $status, not 1: $(cat "$work/out")"
+    grep -q '^concurrent_copy: rank 1 on host .* does not see what rank 0 on host .* sees .*the workspace must be on a file system every rank sees' "$work/out" ||
+      fail "no refusal naming rank 1: $(cat "$work/out")"
+    [ "$(grep -c '^concurrent_copy:' "$work/out")" = 1 ] || fail "said more than once: $(cat "$work/out")"
+    grep -q '^Verification: OK' "$work/out" && fail "the benchmark ran"
+    left=$(ls -A "$work/ws")
+    [ -z "$left" ] || fail "left in -dir: $left"
     echo "refused: $(grep '^concurrent_copy:' "$work/out")"
     ;;
   sigterm)
