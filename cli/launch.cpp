@@ -26,4 +26,10 @@ unsigned launched_ranks() {
   return ranks;
 }
 
+unsigned launched_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"})
+    if (const unsigned n = number(name); n > 0) return n;
+  return 0;
+}
+
 }  // namespace ccopy::cli

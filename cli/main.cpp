@@ -22,6 +22,7 @@
 #include "ccopy/report.hpp"
 #include "copy_command.hpp"
 #include "copy_options.hpp"
+#include "dist/comm.hpp"
 #include "exports.hpp"
 #include "menu.hpp"
 #include "options.hpp"
@@ -135,33 +136,82 @@ class Results {
   bool written_ = true;
 };
 
-// Everything after the command line was accepted: checks, the run, the results. Exceptions
-// the library lets through reach main's handler.
-int run(CommandLine& command) {
+// The checks before the run (on rank 0 when ranks share it): 0, or the exit code of the
+// problem, said.
+int check_run(CommandLine& command, const dist::Comm* comm, std::vector<Export>& exports,
+              std::vector<std::string>& notes) {
   BenchmarkConfig& config = command.config;
+  if (comm != nullptr && comm->size() > 1) {
+    for (const Scenario& s : config.scenarios) {
+      if (!s.fs) continue;
+      // One line, as the other refusals under mpirun: a usage error that depends on the launch.
+      say(
+          fmt::format("-fs cannot be used by {} MPI ranks: its file system is a loop mount, which "
+                      "belongs to one host (run it with mpirun -np 1 or with concurrent_copy)",
+                      comm->size()));
+      return exit_usage;
+    }
+  }
   if (std::string problem = check_directory(command); !problem.empty()) return usage_error(problem);
-  const std::vector<Export> exports = requested_exports(command);
-  if (std::string problem = check_export_paths(exports); !problem.empty()) return usage_error(problem);
-  (void)sys::raise_open_file_limit();
-
-  std::vector<std::string> notes;
+  exports = requested_exports(command);
+  if (std::string problem = check_export_paths(exports); !problem.empty())
+    return usage_error(problem);
   if (Error e = resolve_modes(config.mode, config.engines, notes)) return failure(e.message());
   for (std::string& note : unused_option_notes(command, config.engines))
     notes.push_back(std::move(note));
+  return exit_ok;
+}
+
+// The engines rank 0 resolved, handed to every rank, so that every rank runs the same list.
+void share_engines(dist::Comm& comm, std::vector<EngineChoice>& engines) {
+  std::string bytes;
+  for (const EngineChoice& e : engines) bytes += e.label + "\n" + e.engine + "\n";
+  comm.broadcast(bytes, 0);
+  engines.clear();
+  for (std::size_t at = 0; at < bytes.size();) {
+    const std::size_t a = bytes.find('\n', at), b = bytes.find('\n', a + 1);
+    engines.push_back({bytes.substr(at, a - at), bytes.substr(a + 1, b - a - 1)});
+    at = b + 1;
+  }
+}
+
+// Everything after the command line was accepted: checks, the run, the results. Exceptions
+// the library lets through reach main's handler. Under mpirun (`comm`) every rank runs the
+// benchmark and rank 0 alone reports; the checks are rank 0's, and their outcome every rank's.
+int run_checked(CommandLine& command, dist::Comm* comm) {
+  BenchmarkConfig& config = command.config;
+  const bool reports = comm == nullptr || comm->rank() == 0;
+  std::vector<Export> exports;
+  std::vector<std::string> notes;
+  (void)sys::raise_open_file_limit();
+  int refused = reports ? check_run(command, comm, exports, notes) : exit_ok;
+  if (comm != nullptr) {
+    refused = static_cast<int>(comm->max(static_cast<std::uint64_t>(refused)));
+    if (refused == exit_ok) share_engines(*comm, config.engines);
+  }
+  if (refused != exit_ok) return refused;
+
   BenchmarkHooks hooks;
   hooks.cancel = &cancel_requested();
 
-  ProgressLine progress(STDERR_FILENO, command.quiet);
+  ProgressLine progress(STDERR_FILENO, command.quiet || !reports);
   if (progress.enabled()) hooks.progress = [&](const ProgressEvent& e) { progress.update(e); };
   Results results(exports);
-  hooks.scenario_done = [&](const BenchmarkResult& so_far, std::size_t index) {
-    progress.erase();
-    BenchmarkResult shown = so_far;
-    shown.notes.insert(shown.notes.begin(), notes.begin(), notes.end());
-    results.scenario_done(shown, index);
-  };
-  BenchmarkResult result = run_benchmark(config, hooks);
+  if (reports) {
+    hooks.scenario_done = [&](const BenchmarkResult& so_far, std::size_t index) {
+      progress.erase();
+      BenchmarkResult shown = so_far;
+      shown.notes.insert(shown.notes.begin(), notes.begin(), notes.end());
+      results.scenario_done(shown, index);
+    };
+  }
+  BenchmarkResult result =
+      comm != nullptr ? run_benchmark(config, hooks, *comm) : run_benchmark(config, hooks);
   progress.clear();
+  if (!reports) {
+    if (result.cancelled) g_interruption_reported = true;
+    return result.ok() ? exit_ok : exit_failed;
+  }
   result.notes.insert(result.notes.begin(), notes.begin(), notes.end());
 
   const bool written = results.finish(result);
@@ -177,6 +227,13 @@ int run(CommandLine& command) {
 
 // The program's variant: how a parsed copy command runs (run_copy() unless set).
 const Program* g_program = nullptr;
+
+// Every rank exits with the same code: the highest.
+int run(CommandLine& command) {
+  dist::Comm* comm = g_program->benchmark_comm != nullptr ? g_program->benchmark_comm() : nullptr;
+  const int code = run_checked(command, comm);
+  return comm != nullptr ? static_cast<int>(comm->max(static_cast<std::uint64_t>(code))) : code;
+}
 
 // `concurrent_copy copy ...` and `concurrent_copy help copy`.
 int copy_main(const std::vector<std::string>& args) {

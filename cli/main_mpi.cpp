@@ -1,6 +1,7 @@
 // concurrent_copy_mpi: the program as one rank of several that mpirun (or srun) started. The
-// ranks share the copy command's job (src/dist/shared_copy.hpp); rank 0 alone prints, and
-// every rank exits with the same code. The only executable that links Open MPI.
+// ranks share the copy command's job (src/dist/shared_copy.hpp) and the benchmark's copies
+// (run_benchmark() given the Comm); rank 0 alone prints, and every rank exits with the same
+// code. The only executable that links Open MPI.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sched.h>
@@ -36,16 +37,17 @@ void say(const std::string& line) {
 std::string start() {
   g_comm = std::make_unique<dist::MpiComm>(&g_argc, &g_argv);
   if (!g_comm->started()) return "cannot start MPI: " + g_comm->problem();
-  // Only the copy command is shared among ranks so far; the benchmark (or the menu) run by
-  // every rank at once would be N benchmarks competing in one directory.
+  // The copy command and the benchmark are shared among ranks; the tree command run by every
+  // rank at once would be N generators competing for one directory.
   const std::string command = g_argc > 1 ? g_argv[1] : "";
-  const bool shared =
-      command == "copy" || (command == "help" && g_argc > 2 && std::string(g_argv[2]) == "copy");
-  if (!shared && g_comm->size() > 1 && command != "--help" && command != "--version") {
+  const bool tree =
+      command == "tree" || (command == "help" && g_argc > 2 && std::string(g_argv[2]) == "tree");
+  if (tree && g_comm->size() > 1) {
     if (g_comm->rank() != 0) ::dup2(::open("/dev/null", O_WRONLY | O_CLOEXEC), STDERR_FILENO);
     return fmt::format(
-        "only the copy command is shared among MPI ranks, not the benchmark: run it with one "
-        "rank (mpirun -np 1) or with concurrent_copy ({} ranks were started)",
+        "only the copy command and the benchmark are shared among MPI ranks, not the tree "
+        "command: run it with one rank (mpirun -np 1) or with concurrent_copy ({} ranks were "
+        "started)",
         g_comm->size());
   }
   // mpirun binds each rank to one core by default (two ranks or fewer): a rank's engine threads
@@ -117,6 +119,8 @@ int run_copy_shared(const CopyCommand& given, const std::atomic<bool>& cancel) {
   return static_cast<int>(comm.max(static_cast<std::uint64_t>(code)));
 }
 
+dist::Comm* benchmark_comm() { return g_comm.get(); }
+
 void finish() {
   if (g_comm && caught_signal() != 0) g_comm->abandon();
   g_comm.reset();
@@ -127,9 +131,19 @@ void finish() {
 int main(int argc, char** argv) {
   g_argc = argc;
   g_argv = argv;
+  // The menu is dispatched before MPI starts: the launcher's environment tells the ranks.
+  if (argc > 1 && std::string(argv[1]) == "menu" && launched_ranks() > 1) {
+    if (launched_rank() == 0)
+      say(
+          fmt::format("the interactive menu cannot be shared by {} MPI ranks: run it with "
+                      "concurrent_copy, or the benchmark under mpirun with its options",
+                      launched_ranks()));
+    return exit_usage;
+  }
   Program program;
   program.start = start;
   program.run_copy = run_copy_shared;
+  program.benchmark_comm = benchmark_comm;
   program.before_exit = finish;
   return program_main(argc, argv, program);
 }

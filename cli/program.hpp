@@ -8,6 +8,10 @@
 
 #include "copy_options.hpp"
 
+namespace ccopy::dist {
+class Comm;
+}  // namespace ccopy::dist
+
 namespace ccopy::cli {
 
 struct Program {
@@ -17,6 +21,9 @@ struct Program {
   std::string (*start)() = nullptr;
   /// Runs a parsed copy command; run_copy() when not set.
   int (*run_copy)(const CopyCommand& command, const std::atomic<bool>& cancel) = nullptr;
+  /// The ranks that share the benchmark, when it is shared (concurrent_copy_mpi): every rank
+  /// runs it, rank 0 alone reports. Not set: one process runs it alone.
+  dist::Comm* (*benchmark_comm)() = nullptr;
   /// Called before the program ends, by its exit code or by the signal it was sent.
   void (*before_exit)() = nullptr;
 };
@@ -27,5 +34,8 @@ int program_main(int argc, char** argv, const Program& program);
 /// How many processes the launcher this one was started by (mpirun, srun, mpiexec) started
 /// with it, as its environment says: 1 when there is no launcher.
 [[nodiscard]] unsigned launched_ranks();
+/// This process's rank among them, as its environment says (OMPI_COMM_WORLD_RANK, PMIX_RANK,
+/// PMI_RANK): 0 when there is no launcher.
+[[nodiscard]] unsigned launched_rank();
 
 }  // namespace ccopy::cli

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <mutex>
 #include <new>
@@ -24,6 +25,8 @@
 #include "ccopy/tree.hpp"
 #include "ccopy/workspace.hpp"
 #include "copy/context.hpp"
+#include "dist/comm.hpp"
+#include "dist/shared_copy.hpp"
 #include "preflight.hpp"
 #include "sys/sys.hpp"
 
@@ -113,10 +116,15 @@ struct Measured {
   RunSample sample;
 };
 
+// Several ranks run the same Runner, in step: rank 0 (the lead) sets up, generates, verifies
+// and keeps the workspace; every rank copies its share of each timed run. Each decision a rank
+// could take alone (an error, a cancellation) goes through agree() or stop_now(), so that the
+// ranks take the same branches and meet in the same collectives. With one process (LocalComm,
+// not shared) none of this runs and the runner is what it always was.
 class Runner {
  public:
-  Runner(const BenchmarkConfig& config, const BenchmarkHooks& hooks)
-      : config_(config), hooks_(hooks) {
+  Runner(const BenchmarkConfig& config, const BenchmarkHooks& hooks, dist::Comm& comm, bool shared)
+      : config_(config), hooks_(hooks), comm_(comm), shared_(shared) {
     result_.config = config;
     result_.context = describe_machine(config.directory, config.cold);
     if (!config.destination_directory.empty())
@@ -130,6 +138,7 @@ class Runner {
 
   BenchmarkResult run() {
     try {
+      if (shared_) meet_ranks();
       run_all();
     } catch (const std::bad_alloc&) {
       result_.setup_error = Error::from_errno(ENOMEM, "the benchmark");
@@ -143,6 +152,55 @@ class Runner {
   bool cancelled() const {
     return hooks_.cancel != nullptr && hooks_.cancel->load(std::memory_order_relaxed);
   }
+
+  bool many() const { return comm_.size() > 1; }
+  bool lead() const { return comm_.rank() == 0; }
+
+  // The first barrier: every rank has started and read its options. Measures the start-up
+  // and learns the hosts.
+  void meet_ranks() {
+    comm_.barrier();
+    const std::int64_t age = sys::process_age_ns();
+    const std::uint64_t oldest = comm_.max(age < 0 ? 0 : static_cast<std::uint64_t>(age));
+    const bool known = comm_.max(age < 0 ? 1 : 0) == 0;
+    host_of_rank_ = comm_.gather(comm_.host_name(), 0);
+    RankContext ranks;
+    ranks.ranks = static_cast<unsigned>(comm_.size());
+    for (const std::string& host : host_of_rank_)
+      if (std::find(ranks.hosts.begin(), ranks.hosts.end(), host) == ranks.hosts.end())
+        ranks.hosts.push_back(host);
+    if (known) ranks.startup_seconds = static_cast<double>(oldest) / 1e9;
+    result_.context.ranks = std::move(ranks);
+  }
+
+  // Collective with several ranks: the outcome of a step each rank took its own part of, the
+  // same on every rank. The first error in rank order (another rank's named with its host), or
+  // a cancellation when a rank was asked to stop.
+  Error agree(Error mine) {
+    if (!many()) return mine;
+    std::string text;
+    if (mine.cancelled() || (!mine && cancelled()))
+      text = "c";
+    else if (mine)
+      text = "e" + mine.message();
+    const std::vector<std::string> all = comm_.gather(text, 0);
+    std::string verdict;
+    for (std::size_t r = 0; r < all.size() && verdict.empty(); ++r) {
+      verdict = all[r];
+      if (r > 0 && !verdict.empty() && verdict[0] == 'e')
+        verdict =
+            fmt::format("erank {} on host {}: {}", r,
+                        r < host_of_rank_.size() ? host_of_rank_[r] : "unknown", verdict.substr(1));
+    }
+    comm_.broadcast(verdict, 0);
+    if (verdict.empty()) return {};
+    if (verdict[0] == 'c') return mine.cancelled() ? mine : Error::cancelled("the benchmark");
+    if (mine && verdict == text) return mine;
+    return Error::failure(verdict.substr(1));
+  }
+
+  // Whether to stop now: asked to on this rank, or (collective, with several ranks) on any.
+  bool stop_now() { return many() ? comm_.max(cancelled() ? 1 : 0) != 0 : cancelled(); }
 
   void run_all() {
     for (const EngineChoice& choice : config_.engines) {
@@ -158,7 +216,7 @@ class Runner {
     }
     for (std::size_t k = 0; k < config_.scenarios.size() && !result_.cancelled; ++k) {
       Error e = run_scenario(k);
-      if (e.cancelled() || cancelled()) {
+      if (e.cancelled() || stop_now()) {
         result_.cancelled = true;
       } else if (e) {
         result_.setup_error = std::move(e);
@@ -306,24 +364,27 @@ class Runner {
     options.skip = scenario.tree.unreadable;
     options.cancel = hooks_.cancel;
     CopyObserver quiet;
-    const CopyResult r =
-        copy_tree({{scenario.source, workspace.path("src")}}, *engine, EngineOptions{}, options, quiet);
+    const CopyResult r = copy_tree({{scenario.source, workspace.path("src")}}, *engine,
+                                   EngineOptions{}, options, quiet);
     if (r.cancelled) return Error::cancelled("copying the source onto the fresh file system");
-    if (Error e = first_failure(r)) return Error::failure("copy -src onto the fresh file system: " + e.message());
+    if (Error e = first_failure(r))
+      return Error::failure("copy -src onto the fresh file system: " + e.message());
     source = workspace.path("src");
     return {};
   }
 
-  Error run_scenario(std::size_t index) {
-    Scenario scenario = config_.scenarios[index];
-    Workspace top;
-    FreshFilesystem fs;
+  // The lead's part of setting up a scenario: its file system (-fs), its workspace, its
+  // sources and their description, and the room check.
+  Error set_up(std::size_t index, Scenario& scenario, Workspace& top, FreshFilesystem& fs,
+               Workspace& workspace, Workspace& destinations, std::string& source) {
     std::string parent = config_.directory;
     if (scenario.fs) {
+      if (many())
+        return Error::failure(
+            "-fs cannot be used by several MPI ranks: a fresh file system is mounted on one host");
       if (Error e = prepare_filesystem(index, scenario, top, fs, parent)) return e;
     }
     fs_ = scenario.fs ? &fs : nullptr;
-    Workspace workspace, destinations;
     if (Error e = Workspace::create(parent, workspace)) return e;
     if (!config_.destination_directory.empty()) {
       if (Error e = Workspace::create(config_.destination_directory, destinations)) return e;
@@ -336,7 +397,6 @@ class Runner {
         kept(destinations.root());
       }
     }
-    std::string source;
     if (scenario.fs && scenario.kind == Scenario::Kind::source) {
       if (Error e = copy_source_onto(scenario, workspace, source)) return e;
     } else if (Error e = prepare_source(index, scenario, workspace, source)) {
@@ -346,8 +406,37 @@ class Runner {
     if (scenario.kind == Scenario::Kind::source && !scenario.fs) {
       if (Error e = check_room(scenario, nullptr)) return e;
     }
-    Workspace& into = destinations.valid() ? destinations : workspace;
-    if (Error e = bound_options(scenario.file_count())) return e;
+    return {};
+  }
+
+  // The other ranks' part, once the lead has set up (collective): they learn where the source
+  // and the destinations are, check that they see what the lead sees, and describe the source
+  // themselves (its files bound the engines' options, its unreadable entries are skipped).
+  Error follow(std::size_t index, Scenario& scenario, std::string& source, std::string& into) {
+    comm_.broadcast(source, 0);
+    comm_.broadcast(into, 0);
+    const std::string verdict = dist::check_same_roots(comm_, {{source, into}});
+    if (!verdict.empty())
+      return Error::failure(
+          verdict + " (the workspace must be on a file system every rank sees: TMPDIR or -dir)");
+    return agree(lead() ? Error{} : describe(index, scenario, source));
+  }
+
+  Error run_scenario(std::size_t index) {
+    Scenario scenario = config_.scenarios[index];
+    Workspace top;
+    FreshFilesystem fs;
+    Workspace workspace, destinations;
+    std::string source;
+    if (Error e = agree(lead() ? set_up(index, scenario, top, fs, workspace, destinations, source)
+                               : Error{}))
+      return e;
+    Workspace* into = lead() ? (destinations.valid() ? &destinations : &workspace) : nullptr;
+    std::string into_root = into != nullptr ? into->root() : std::string();
+    if (many()) {
+      if (Error e = follow(index, scenario, source, into_root)) return e;
+    }
+    if (Error e = agree(bound_options(scenario.file_count()))) return e;
 
     ScenarioResult& out = result_.scenarios.emplace_back();
     out.scenario = scenario;
@@ -373,11 +462,12 @@ class Runner {
     // Whether every run of each engine so far copied the whole tree and verified.
     std::vector<std::uint8_t> clean(engines_.size(), 1);
     const unsigned rounds = config_.warmup + config_.runs;
+    const std::string destination = into_root + "/dst";
     for (unsigned round = 0; round < rounds; ++round) {
       for (std::size_t e = 0; e < engines_.size(); ++e) {
-        if (cancelled()) return Error::cancelled("the benchmark");
+        if (stop_now()) return Error::cancelled("the benchmark");
         bool ok = clean[e] != 0;
-        Error err = run_once(into, source, index, round, e, out.engines[e], ok);
+        Error err = run_once(into, source, destination, index, round, e, out.engines[e], ok);
         clean[e] = ok ? 1 : 0;
         if (err) return err;
         ++step_;
@@ -411,18 +501,22 @@ class Runner {
   }
 
   // Puts every run on the same footing: no destination, no writeback left over from
-  // generation or from the engine before, and the source evicted when -cold was given.
-  Error prepare_run(Workspace& into, const std::string& source) {
-    if (Error e = into.clear("dst")) return e;
-    if (const long rc = sys::sync_filesystem(into.root()); rc < 0)
-      return Error::from_errno(static_cast<int>(-rc), "syncfs " + into.root());
+  // generation or from the engine before, and the source evicted when -cold was given. With
+  // several ranks the lead (`into` set) clears and syncs, and each rank evicts the source from
+  // its own host's page cache.
+  Error prepare_run(Workspace* into, const std::string& source) {
+    if (into != nullptr) {
+      if (Error e = into->clear("dst")) return e;
+      if (const long rc = sys::sync_filesystem(into->root()); rc < 0)
+        return Error::from_errno(static_cast<int>(-rc), "syncfs " + into->root());
+    }
     if (config_.cold && fs_ != nullptr) {
       // Unmounted and mounted again: neither data nor inodes nor dentries stay cached. A
       // tmpfs keeps nothing anywhere else, so there is nothing to drop (a warning says so).
       if (fs_->kind() == FsKind::tmpfs) return {};
-      into.close();
+      into->close();
       if (Error e = fs_->remount()) return e;
-      return into.reopen();
+      return into->reopen();
     }
     if (config_.cold) {
       if (const long rc = sys::sync_filesystem(source); rc < 0)
@@ -435,41 +529,83 @@ class Runner {
     return {};
   }
 
+  // Shared: from a barrier every rank has reached to the end of copy_tree_shared(), which
+  // returns once every rank has copied its share and the ranks' results are merged.
+  CopyResult timed_copy(Engine& engine, const std::string& source, const std::string& destination,
+                        std::int64_t& start, std::int64_t& end) {
+    CopyObserver quiet;
+    if (!shared_) {
+      start = copy::now_ns();
+      CopyResult r = copy_tree({{source, destination}}, engine, options_, copy_options_, quiet);
+      end = copy::now_ns();
+      return r;
+    }
+    comm_.barrier();
+    start = copy::now_ns();
+    CopyResult r = dist::copy_tree_shared(comm_, {{source, destination}}, engine, options_,
+                                          copy_options_, quiet);
+    end = copy::now_ns();
+    return r;
+  }
+
+  // Every rank's resources, summed: CPU time and switches, and the peaks of threads and of
+  // memory each rank reached (so the peak of all ranks at once, at most).
+  void sum_over_ranks(ResourceUsage& r) {
+    if (!many()) return;
+    std::uint64_t values[6] = {static_cast<std::uint64_t>(std::llround(r.user_seconds * 1e6)),
+                               static_cast<std::uint64_t>(std::llround(r.system_seconds * 1e6)),
+                               static_cast<std::uint64_t>(std::max(0L, r.voluntary_switches)),
+                               static_cast<std::uint64_t>(std::max(0L, r.involuntary_switches)),
+                               static_cast<std::uint64_t>(std::max(0L, r.peak_threads)),
+                               static_cast<std::uint64_t>(std::max(0L, r.peak_rss_kib))};
+    comm_.all_reduce_sum(values);
+    const bool rss_unknown = comm_.max(r.peak_rss_kib < 0 ? 1 : 0) != 0;
+    r.user_seconds = static_cast<double>(values[0]) / 1e6;
+    r.system_seconds = static_cast<double>(values[1]) / 1e6;
+    r.voluntary_switches = static_cast<long>(values[2]);
+    r.involuntary_switches = static_cast<long>(values[3]);
+    r.peak_threads = static_cast<long>(values[4]);
+    r.peak_rss_kib = rss_unknown ? -1 : static_cast<long>(values[5]);
+  }
+
   Measured measure_copy(Engine& engine, const std::string& source, const std::string& destination) {
     Measured m;
-    CopyObserver quiet;
     const long baseline = std::max(0L, sys::resident_kib());
     const bool rss_resettable = sys::reset_peak_rss() == 0;
     const sys::ProcessUsage before = sys::process_usage();
     ThreadSampler threads;
-    const std::int64_t start = copy::now_ns();
-    m.copy = copy_tree({{source, destination}}, engine, options_, copy_options_, quiet);
-    const std::int64_t end = copy::now_ns();
+    std::int64_t start = 0, end = 0;
+    m.copy = timed_copy(engine, source, destination, start, end);
     const long peak_threads = std::max(threads.stop(), sys::thread_count());
     m.sample.wall_ns = end - start;
     m.sample.resources = difference(before, sys::process_usage());
     m.sample.resources.peak_threads = peak_threads;
     m.sample.resources.peak_rss_kib =
         rss_resettable ? std::max(0L, sys::peak_rss_kib() - baseline) : -1;
+    sum_over_ranks(m.sample.resources);
+    if (many())
+      m.sample.wall_ns = static_cast<std::int64_t>(
+          comm_.max(static_cast<std::uint64_t>(lead() ? m.sample.wall_ns : 0)));
     m.sample.file_latencies_ns = std::move(m.copy.latencies_ns);
     return m;
   }
 
-  // One run of one engine. Returns an error only for what stops the whole benchmark.
-  Error run_once(Workspace& into, const std::string& source, std::size_t index,
-                 unsigned round, std::size_t e, EngineResult& r, bool& clean) {
+  // One run of one engine. Returns an error only for what stops the whole benchmark. With
+  // several ranks every rank takes part (the lead alone has `into`); the merged copy result is
+  // the same on every rank, and the lead's verdict is handed to the others.
+  Error run_once(Workspace* into, const std::string& source, const std::string& destination,
+                 std::size_t index, unsigned round, std::size_t e, EngineResult& r, bool& clean) {
     const bool warmup = round < config_.warmup;
     if (r.error) return {};  // an engine that failed once is not run again
-    if (Error err = prepare_run(into, source)) return err;
+    if (Error err = agree(prepare_run(into, source))) return err;
     ProgressEvent event{ProgressEvent::Phase::copying, index, 0, &result_.scenarios.back().scenario,
                         &config_.engines[e]};
     event.run = warmup ? 0 : round - config_.warmup + 1;
     event.warmup = warmup ? round + 1 : 0;
     tell(event);
-    const std::string destination = into.path("dst");
     Measured m = measure_copy(*engines_[e], source, destination);
     for (const std::string& note : m.copy.notes) add_note(r.notes, note);
-    if (m.copy.cancelled || cancelled()) return Error::cancelled("the benchmark");
+    if (m.copy.cancelled || stop_now()) return Error::cancelled("the benchmark");
     r.reflinked = m.copy.copied.reflinked;
     if (!m.copy.ok()) {
       r.error = first_failure(m.copy);
@@ -481,7 +617,11 @@ class Runner {
     if (config_.verify) {
       event.phase = ProgressEvent::Phase::verifying;
       tell(event);
-      if (Error err = verify(source, destination, r, clean)) return err;
+      if (Error err = agree(lead() ? verify(source, destination, r, clean) : Error{})) return err;
+      if (many() && comm_.max(r.error ? 1 : 0) != 0 && !r.error) {
+        r.error = Error::failure("rank 0 found the copy different from its source");
+        clean = false;
+      }
       if (r.error) return {};
     } else {
       clean = false;
@@ -549,6 +689,9 @@ class Runner {
 
   const BenchmarkConfig& config_;
   const BenchmarkHooks& hooks_;
+  dist::Comm& comm_;
+  bool shared_;  // run_benchmark() given a Comm: the ranks' copy and context, even for one rank
+  std::vector<std::string> host_of_rank_;  // on the lead: each rank's host, in rank order
   BenchmarkResult result_;
   std::vector<std::unique_ptr<Engine>> engines_;
   // The kinds of engine in the run, for the descriptor bound.
@@ -659,7 +802,13 @@ std::vector<std::string> overlap_warnings(const ScenarioResult& s) {
 }
 
 BenchmarkResult run_benchmark(const BenchmarkConfig& config, const BenchmarkHooks& hooks) {
-  return Runner(config, hooks).run();
+  dist::LocalComm alone;
+  return Runner(config, hooks, alone, false).run();
+}
+
+BenchmarkResult run_benchmark(const BenchmarkConfig& config, const BenchmarkHooks& hooks,
+                              dist::Comm& comm) {
+  return Runner(config, hooks, comm, true).run();
 }
 
 }  // namespace ccopy

@@ -17,6 +17,10 @@
 #include "ccopy/stats.hpp"
 #include "ccopy/tree.hpp"
 
+namespace ccopy::dist {
+class Comm;  // src/dist/comm.hpp: the ranks that share a run
+}  // namespace ccopy::dist
+
 namespace ccopy {
 
 /// What one scenario copies: the original's N files of one size (`flat`), a generated tree of
@@ -28,12 +32,12 @@ struct Scenario {
   /// A flat scenario: `file_count` files of `file_size` bytes.
   Scenario(std::size_t file_count, std::uint64_t file_size) : files(file_count), size(file_size) {}
 
-  std::size_t files = 50;           ///< flat
-  std::uint64_t size = 1024 * 1024; ///< flat: bytes per file
+  std::size_t files = 50;            ///< flat
+  std::uint64_t size = 1024 * 1024;  ///< flat: bytes per file
   Kind kind = Kind::flat;
-  Shape shape = Shape::flat;        ///< shape
-  double scale = 1.0;               ///< shape: -tree-scale
-  std::string source;               ///< source: the directory, as an absolute path
+  Shape shape = Shape::flat;  ///< shape
+  double scale = 1.0;         ///< shape: -tree-scale
+  std::string source;         ///< source: the directory, as an absolute path
   /// A fresh file system made for this scenario (-fs): the sources are made (or a -src tree
   /// copied, untimed) on it, and the timed copies stay inside it. None: run in -dir as it is.
   std::optional<FsKind> fs;
@@ -115,6 +119,18 @@ struct ScenarioResult {
   std::string filesystem;
 };
 
+/// The ranks (MPI processes) that ran the benchmark together, each copying its share of every
+/// run: set by run_benchmark() given a Comm.
+struct RankContext {
+  unsigned ranks = 1;
+  /// The hosts they ran on, each once, in the order of their first rank.
+  std::vector<std::string> hosts;
+  /// From the start of the oldest rank's process (its start time in /proc/self/stat, to 10 ms)
+  /// to the barrier every rank met once started and set up (MPI initialised, options read),
+  /// before anything was generated: the launcher's and MPI's start-up. -1 when unknown.
+  double startup_seconds = -1;
+};
+
 /// The conditions the numbers were measured under (google/benchmark's context block).
 struct RunContext {
   std::string version, git_commit, build_type, compiler;
@@ -128,6 +144,9 @@ struct RunContext {
   bool cold_cache = false;
   /// -dst-dir's file system type, when the copies go there.
   std::string destination_filesystem;
+  /// Set when several ranks (or one, under mpirun) ran the benchmark: then every run's time is
+  /// that of all ranks' copies together, and its resources are summed over the ranks.
+  std::optional<RankContext> ranks;
 };
 
 /// What to run.
@@ -222,5 +241,16 @@ struct BenchmarkResult {
 /// Runs the benchmark. Never throws; never prints.
 [[nodiscard]] BenchmarkResult run_benchmark(const BenchmarkConfig& config,
                                             const BenchmarkHooks& hooks = {});
+
+/// Runs the benchmark by the ranks of `comm` together. Collective: every rank calls it with the
+/// same config (rank 0's engines) and gets the same outcome (errors, cancellation, verdicts).
+/// Rank 0 makes the workspace, generates the sources and verifies every copy; each timed run
+/// goes from a barrier to the end of dist::copy_tree_shared(), in which every rank copies its
+/// share with the engine. Every rank's result holds the whole run's times and latencies; the
+/// resources are summed over the ranks. Hooks are called on every rank: give rank 0's only.
+/// -fs is refused with several ranks (a fresh file system is mounted on one host). Never
+/// throws; never prints.
+[[nodiscard]] BenchmarkResult run_benchmark(const BenchmarkConfig& config,
+                                            const BenchmarkHooks& hooks, dist::Comm& comm);
 
 }  // namespace ccopy

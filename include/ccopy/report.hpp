@@ -62,6 +62,9 @@ struct Comparison {
 /// "2", or "1 usable of 2 (affinity)" when the process may run on fewer CPUs than the machine
 /// has.
 [[nodiscard]] std::string cpu_text(const RunContext& context);
+/// "2 MPI ranks on 1 host (node01), start-up 0.41 s, resources summed over the ranks", or
+/// empty when one process ran alone (no RankContext).
+[[nodiscard]] std::string ranks_text(const RunContext& context);
 
 /// How many timed runs each engine completed: "5 timed runs per engine", or "2 to 5 timed runs
 /// per engine" when some engine stopped early (a failure, an interruption).

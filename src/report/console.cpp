@@ -303,6 +303,7 @@ void write_header(const BenchmarkResult& result, std::ostream& out) {
     write_what_is_copied(result, s, s != nullptr ? s->scenario : c.scenarios.front(), out);
   }
   out << fmt::format("CPUs: {}\n", cpu_text(x));
+  if (x.ranks) out << fmt::format("Ranks: {}\n", ranks_text(x));
   out << fmt::format("Mode: {}\n", c.mode);
   out << fmt::format("Directory: {} ({}), {}, {}\n", x.directory, x.filesystem, cache_text(result),
                      c.options.fsync ? "fdatasync before close" : "no fsync");

@@ -92,34 +92,49 @@ json cache_method(const BenchmarkResult& result) {
       return "-cold asked, but a tmpfs holds its files in the page cache: nothing to evict";
     case CacheState::remounted:
       return "every fresh file system unmounted and mounted again before every run: nothing cached";
-    case CacheState::evicted: break;
+    case CacheState::evicted:
+      break;
   }
-  return "file data evicted (POSIX_FADV_DONTNEED) before every run; inodes and dentries stay cached";
+  return "file data evicted (POSIX_FADV_DONTNEED) before every run; inodes and dentries stay "
+         "cached";
+}
+
+// Only when ranks ran the benchmark (concurrent_copy_mpi): the plain binary's JSON is unchanged.
+json ranks_json(const RankContext& r) {
+  return {{"count", r.ranks},
+          {"hosts", r.hosts},
+          {"host_count", r.hosts.size()},
+          {"startup_seconds", r.startup_seconds < 0 ? json(nullptr) : json(r.startup_seconds)},
+          {"timing", "rank 0's clock, from a barrier after set-up to the end of the shared copy"},
+          {"resources", "summed over the ranks"}};
 }
 
 json context_json(const BenchmarkResult& result) {
   const RunContext& x = result.context;
-  return {{"program", "concurrent_copy"},
-          {"version", x.version},
-          {"git_commit", x.git_commit},
-          {"build_type", x.build_type},
-          {"compiler", x.compiler},
-          {"kernel", x.kernel},
-          {"cpu_model", x.cpu_model},
-          {"cpus", x.cpus},
-          {"usable_cpus", x.usable_cpus > 0 ? x.usable_cpus : x.cpus},
-          {"memory_bytes", x.memory_bytes},
-          {"directory", x.directory},
-          {"filesystem", x.filesystem},
-          {"date", x.date},
-          {"destination_directory",
-           result.config.destination_directory.empty() ? json(nullptr)
-                                                       : json(result.config.destination_directory)},
-          {"destination_filesystem",
-           x.destination_filesystem.empty() ? json(nullptr) : json(x.destination_filesystem)},
-          {"cache", cache_state(result) == CacheState::warm ? "warm" : "cold"},
-          {"cache_method", cache_method(result)},
-          {"parameters", parameters_json(result.config)}};
+  json context = {
+      {"program", "concurrent_copy"},
+      {"version", x.version},
+      {"git_commit", x.git_commit},
+      {"build_type", x.build_type},
+      {"compiler", x.compiler},
+      {"kernel", x.kernel},
+      {"cpu_model", x.cpu_model},
+      {"cpus", x.cpus},
+      {"usable_cpus", x.usable_cpus > 0 ? x.usable_cpus : x.cpus},
+      {"memory_bytes", x.memory_bytes},
+      {"directory", x.directory},
+      {"filesystem", x.filesystem},
+      {"date", x.date},
+      {"destination_directory", result.config.destination_directory.empty()
+                                    ? json(nullptr)
+                                    : json(result.config.destination_directory)},
+      {"destination_filesystem",
+       x.destination_filesystem.empty() ? json(nullptr) : json(x.destination_filesystem)},
+      {"cache", cache_state(result) == CacheState::warm ? "warm" : "cold"},
+      {"cache_method", cache_method(result)},
+      {"parameters", parameters_json(result.config)}};
+  if (x.ranks) context["ranks"] = ranks_json(*x.ranks);
+  return context;
 }
 
 json engine_json(const Scenario& scenario, const EngineResult& e) {

@@ -34,15 +34,19 @@ std::string conditions(const BenchmarkResult& result) {
   const BenchmarkConfig& c = result.config;
   const RunContext& x = result.context;
   return fmt::format(
-      "concurrent_copy {} ({}, {} build, {}) on {}, {} x {}{}, {} memory; {} ({}), page cache {}, "
-      "{}; {} timed run{} after {} warm-up{} per engine, interleaved; chunk {}; {}",
-      x.version, x.git_commit, x.build_type, x.compiler, x.kernel, x.cpus, x.cpu_model,
-      x.usable_cpus > 0 && x.usable_cpus < x.cpus
-          ? fmt::format(" ({} usable: affinity)", x.usable_cpus)
-          : std::string(),
-      format_bytes(x.memory_bytes), x.directory, x.filesystem, x.cold_cache ? "cold" : "warm",
-      c.options.fsync ? "fdatasync before close" : "no fsync", c.runs, c.runs == 1 ? "" : "s",
-      c.warmup, c.warmup == 1 ? "" : "s", format_bytes(c.options.chunk), x.date);
+             "concurrent_copy {} ({}, {} build, {}) on {}, {} x {}{}, {} memory; {} ({}), page "
+             "cache {}, "
+             "{}; {} timed run{} after {} warm-up{} per engine, interleaved; chunk {}; {}",
+             x.version, x.git_commit, x.build_type, x.compiler, x.kernel, x.cpus, x.cpu_model,
+             x.usable_cpus > 0 && x.usable_cpus < x.cpus
+                 ? fmt::format(" ({} usable: affinity)", x.usable_cpus)
+                 : std::string(),
+             format_bytes(x.memory_bytes), x.directory, x.filesystem,
+             x.cold_cache ? "cold" : "warm",
+             c.options.fsync ? "fdatasync before close" : "no fsync", c.runs,
+             c.runs == 1 ? "" : "s", c.warmup, c.warmup == 1 ? "" : "s",
+             format_bytes(c.options.chunk), x.date) +
+         (x.ranks ? "; " + ranks_text(x) : std::string());
 }
 
 std::string verdict(const ScenarioResult& s, const EngineResult& e) {

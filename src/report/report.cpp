@@ -66,6 +66,18 @@ std::vector<std::string> general_warnings(const BenchmarkResult& result) {
   return warnings;
 }
 
+std::string ranks_text(const RunContext& context) {
+  if (!context.ranks) return {};
+  const RankContext& r = *context.ranks;
+  std::string hosts;
+  for (const std::string& h : r.hosts) hosts += (hosts.empty() ? "" : ", ") + h;
+  return fmt::format(
+      "{} MPI rank{} on {} host{} ({}), start-up {}, resources summed over the "
+      "ranks",
+      r.ranks, r.ranks == 1 ? "" : "s", r.hosts.size(), r.hosts.size() == 1 ? "" : "s", hosts,
+      r.startup_seconds < 0 ? std::string("unknown") : fmt::format("{:.2f} s", r.startup_seconds));
+}
+
 std::string cpu_text(const RunContext& context) {
   if (context.usable_cpus == 0 || context.usable_cpus >= context.cpus)
     return fmt::format("{}", context.cpus);

@@ -271,7 +271,8 @@ class SvgWriter final : public ReportWriter {
                           format_bytes(result.scenarios.front().scenario.total_bytes()))
             : fmt::format("Copy throughput across {} scenarios", result.scenarios.size());
     const std::string machine = fmt::format("CPUs: {} ({}), {}, {} memory", cpu_text(x),
-                                            x.cpu_model, x.kernel, format_bytes(x.memory_bytes));
+                                            x.cpu_model, x.kernel, format_bytes(x.memory_bytes)) +
+                                (x.ranks ? "; " + ranks_text(x) : std::string());
     const std::string conditions = fmt::format(
         "{} ({}), page cache {}, {}; {} after {} warm-up{}, interleaved", x.directory, x.filesystem,
         x.cold_cache ? "cold" : "warm", c.options.fsync ? "fdatasync before close" : "no fsync",

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,29 @@ long reset_peak_rss() {
 long peak_rss_kib() { return status_field("\nVmHWM:"); }
 
 long resident_kib() { return status_field("\nVmRSS:"); }
+
+std::int64_t process_age_ns() {
+  unique_fd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return -errno;
+  char text[4096];
+  const ssize_t n = ::read(fd.get(), text, sizeof text - 1);
+  if (n < 0) return -errno;
+  text[n] = '\0';
+  // The command name (field 2) is in parentheses and may hold spaces: count from its end.
+  const char* at = std::strrchr(text, ')');
+  if (at == nullptr) return -EINVAL;
+  // Field 22, starttime: the space before field f is the (f - 2)th after the name.
+  for (int field = 3; field <= 22 && at != nullptr; ++field) at = std::strchr(at + 1, ' ');
+  if (at == nullptr) return -EINVAL;
+  const long long ticks = std::strtoll(at + 1, nullptr, 10);
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  timespec now{};
+  if (hz <= 0 || ::clock_gettime(CLOCK_BOOTTIME, &now) != 0) return -EINVAL;
+  const std::int64_t started = ticks * (1'000'000'000LL / hz);
+  const std::int64_t age =
+      static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000LL + now.tv_nsec - started;
+  return age < 0 ? 0 : age;
+}
 
 namespace {
 

@@ -183,6 +183,10 @@ struct ProcessUsage {
 [[nodiscard]] long peak_rss_kib();
 /// The resident set size now in KiB (VmRSS), or -errno.
 [[nodiscard]] long resident_kib();
+/// How long ago this process started, in nanoseconds (now on CLOCK_BOOTTIME less the start
+/// time in /proc/self/stat, which counts clock ticks since boot: a resolution of 1/CLK_TCK,
+/// 10 ms), or -errno.
+[[nodiscard]] std::int64_t process_age_ns();
 
 /// Runs `argv` (argv[0] looked up in PATH and /sbin, /usr/sbin) with stdin from /dev/null and
 /// stdout and stderr collected into `output`, and waits for it. Returns its exit status (0 to

@@ -307,6 +307,41 @@ TEST(Exports, SchemaValidatorRejectsWhatTheSchemaForbids) {
     EXPECT_FALSE(schema.validate(*doc).empty()) << doc->dump(1).substr(0, 200);
 }
 
+// The plain binary writes no ranks block; concurrent_copy_mpi's (tests/dist/mpi_bench_test.sh
+// checks its values) must match the schema, which refuses a malformed one.
+TEST(Exports, SchemaHoldsTheRanksBlockOfAnMpiRun) {
+  TestDir dir, out;
+  const std::string path = out.path() + "/r.json";
+  const ProcessResult r = run_binary(small_run(dir, {"-runs", "1", "-warmup", "0", "-json", path}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const json plain = parse_json(read_text(path));
+  EXPECT_FALSE(plain["context"].contains("ranks"));
+  const SchemaValidator schema = output_schema();
+  json ranked = plain;
+  ranked["context"]["ranks"] = {
+      {"count", 2},
+      {"hosts", {"node01"}},
+      {"host_count", 1},
+      {"startup_seconds", 0.18},
+      {"timing", "rank 0's clock, from a barrier after set-up to the end of the shared copy"},
+      {"resources", "summed over the ranks"}};
+  EXPECT_TRUE(schema.validate(ranked).empty()) << joined(schema.validate(ranked));
+  json unknown_startup = ranked;
+  unknown_startup["context"]["ranks"]["startup_seconds"] = nullptr;
+  EXPECT_TRUE(schema.validate(unknown_startup).empty());
+
+  json missing = ranked;
+  missing["context"]["ranks"].erase("host_count");
+  json zero = ranked;
+  zero["context"]["ranks"]["count"] = 0;
+  json extra = ranked;
+  extra["context"]["ranks"]["speed"] = 1;
+  json other_sum = ranked;
+  other_sum["context"]["ranks"]["resources"] = "rank 0's";
+  for (const json* doc : {&missing, &zero, &extra, &other_sum})
+    EXPECT_FALSE(schema.validate(*doc).empty()) << (*doc)["context"]["ranks"].dump();
+}
+
 TEST(Exports, RunsAndWarmupsRunExactlyAsOftenAsAsked) {
   TestDir dir, out;
   const std::string path = out.path() + "/r.json";

@@ -1,24 +1,28 @@
 // The ranks' side of a shared copy without MPI: ranks as threads (ThreadComm), so that these
 // run in every build, ThreadSanitizer's included. The collectives, the deal of entries into
-// shares, the results' encoding and merging, the roots check, and copy_tree_shared() by 1, 2
-// and 3 ranks giving what one process gives.
+// shares, the results' encoding and merging, the roots check, copy_tree_shared() by 1, 2
+// and 3 ranks giving what one process gives, and the benchmark run by 1, 2 and 3 ranks.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "ccopy/benchmark.hpp"
 #include "ccopy/engine.hpp"
 #include "dist/comm.hpp"
 #include "dist/listing.hpp"
 #include "dist/relay.hpp"
 #include "dist/result_codec.hpp"
 #include "dist/shared_copy.hpp"
+#include "test_dir.hpp"
 #include "tree_fixture.hpp"
 
 namespace ccopy::dist {
@@ -441,6 +445,103 @@ TEST(SharedCopyErrors, EveryRankReturnsTheErrorOfOne) {
   EXPECT_EQ(progress.files_found.load(), 6u);
   EXPECT_EQ(progress.files_done.load(), 5u);
   EXPECT_EQ(progress.failures.load(), 1u);
+}
+
+// The benchmark by ranks as threads: every rank gets the same outcome; rank 0's result has the
+// ranks' context and, in every run, the latency of every file, whichever rank copied it; and the
+// workspace rank 0 made is gone.
+void benchmark_by_ranks(int size) {
+  testing::TestDir dir;
+  BenchmarkConfig config;
+  config.directory = dir.path();
+  config.scenarios = {Scenario(40, 4096)};
+  config.engines = {{"threads", "threads"}};
+  config.runs = 2;
+  config.warmup = 1;
+  std::vector<BenchmarkResult> results(static_cast<std::size_t>(size));
+  as_ranks(size, [&](Comm& comm) {
+    results[static_cast<std::size_t>(comm.rank())] = run_benchmark(config, {}, comm);
+  });
+  for (const BenchmarkResult& r : results) {
+    EXPECT_TRUE(r.ok()) << r.first_error().message();
+    ASSERT_EQ(r.scenarios.size(), 1u);
+    ASSERT_EQ(r.scenarios[0].engines.size(), 1u);
+    EXPECT_TRUE(r.scenarios[0].engines[0].verified);
+    EXPECT_EQ(r.scenarios[0].engines[0].runs.size(), 2u);
+  }
+  const BenchmarkResult& lead = results[0];
+  ASSERT_TRUE(lead.context.ranks.has_value());
+  EXPECT_EQ(lead.context.ranks->ranks, static_cast<unsigned>(size));
+  EXPECT_EQ(lead.context.ranks->hosts.size(), 1u);
+  EXPECT_GE(lead.context.ranks->startup_seconds, 0.0);
+  for (const RunSample& run : lead.scenarios[0].engines[0].runs)
+    EXPECT_EQ(run.file_latencies_ns.size(), 40u);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+TEST(SharedBenchmark, OneRankVerifies) { benchmark_by_ranks(1); }
+TEST(SharedBenchmark, TwoRanksVerify) { benchmark_by_ranks(2); }
+TEST(SharedBenchmark, ThreeRanksVerify) { benchmark_by_ranks(3); }
+
+// A -src directory benchmarked by two ranks playing two hosts: both verify, and rank 0's context
+// names the two hosts in rank order.
+TEST(SharedBenchmark, ASourceDirectoryByRanksOnTwoHosts) {
+  testing::TestDir dir, source;
+  const std::string tree = source.path() + "/tree";
+  std::filesystem::create_directories(tree + "/sub");
+  for (const char* name : {"/a", "/sub/b", "/sub/c"}) {
+    std::FILE* f = std::fopen((tree + name).c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(name, f);
+    std::fclose(f);
+  }
+  BenchmarkConfig config;
+  config.directory = dir.path();
+  Scenario from_source;
+  from_source.kind = Scenario::Kind::source;
+  from_source.source = tree;
+  config.scenarios = {from_source};
+  config.engines = {{"threads", "threads"}};
+  config.runs = 1;
+  config.warmup = 0;
+  std::vector<BenchmarkResult> results(2);
+  as_ranks(
+      2,
+      [&](Comm& comm) {
+        results[static_cast<std::size_t>(comm.rank())] = run_benchmark(config, {}, comm);
+      },
+      {"node-a", "node-b"});
+  for (const BenchmarkResult& r : results) {
+    EXPECT_TRUE(r.ok()) << r.first_error().message();
+    ASSERT_EQ(r.scenarios.size(), 1u);
+    EXPECT_TRUE(r.scenarios[0].engines[0].verified);
+  }
+  ASSERT_TRUE(results[0].context.ranks.has_value());
+  EXPECT_EQ(results[0].context.ranks->hosts, (std::vector<std::string>{"node-a", "node-b"}));
+  ASSERT_EQ(results[0].scenarios[0].engines[0].runs.size(), 1u);
+  EXPECT_EQ(results[0].scenarios[0].engines[0].runs[0].file_latencies_ns.size(), 3u);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+// Rank 0's set-up failing (its workspace cannot be made) is every rank's error, with the same
+// message, and no rank waits for the others for ever.
+TEST(SharedBenchmark, RankZerosSetUpErrorIsEveryRanks) {
+  testing::TestDir dir;
+  BenchmarkConfig config;
+  config.directory = dir.path() + "/missing";
+  config.scenarios = {Scenario(5, 4096)};
+  config.engines = {{"threads", "threads"}};
+  std::vector<BenchmarkResult> results(3);
+  as_ranks(3, [&](Comm& comm) {
+    results[static_cast<std::size_t>(comm.rank())] = run_benchmark(config, {}, comm);
+  });
+  ASSERT_TRUE(results[0].setup_error) << "rank 0 made a workspace in a missing directory";
+  EXPECT_NE(results[0].setup_error.message().find("missing"), std::string::npos);
+  for (const BenchmarkResult& r : results) {
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.setup_error.message(), results[0].setup_error.message());
+    EXPECT_TRUE(r.scenarios.empty());
+  }
 }
 
 }  // namespace
