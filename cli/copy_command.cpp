@@ -402,7 +402,7 @@ int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel,
   }
   AutoChoice choice;
   if (command.engine == "auto") {
-    choice = choose_engine(roots.front().destination);
+    choice = choose_engine(roots.front().destination, command.options.reflink);
   } else {
     choice.engine = command.engine;
     choice.reason = "asked for with --engine";

@@ -204,13 +204,14 @@ struct CopyResult {
 };
 
 /// The engine `--engine auto` picks to copy into `destination` (a path that may not exist yet:
-/// its nearest existing parent decides), and why, for the output. docs/copy.md gives the rule
-/// and the measurements behind it.
+/// its nearest existing parent decides) with `reflink`, and why, for the output. docs/copy.md
+/// gives the rule and the measurements behind it.
 struct AutoChoice {
   std::string engine;
   std::string reason;
 };
-[[nodiscard]] AutoChoice choose_engine(const std::string& destination);
+[[nodiscard]] AutoChoice choose_engine(const std::string& destination,
+                                       Reflink reflink = Reflink::automatic);
 
 /// Copies every root with `engine`. `progress` may be null. Never throws; never prints.
 [[nodiscard]] CopyResult copy_tree(const std::vector<CopyRoot>& roots, Engine& engine,

@@ -859,6 +859,22 @@ TEST_P(Reflinks, NeverSharesExtentsWithAnyEngine) {
   }
 }
 
+// --engine auto: the kernel engine where files are cloned; on btrfs copying bytes, the io_uring
+// loop (a thread per waiting file lost to cp -a there: docs/copy.md).
+TEST_P(Reflinks, AutoPicksByFileSystemAndReflink) {
+  const ProcessResult cloned = run_copy({"-v", src_, mnt_ + "/dst-auto"});
+  EXPECT_EQ(cloned.exit_code, 0) << cloned.err;
+  EXPECT_TRUE(contains(cloned.err, "concurrent_copy: engine kernel (" + GetParam() + " clones"))
+      << cloned.err;
+  const ProcessResult bytes = run_copy({"-v", "--reflink=never", src_, mnt_ + "/dst-never"});
+  EXPECT_EQ(bytes.exit_code, 0) << bytes.err;
+  const std::string expected = GetParam() == "btrfs" ? "concurrent_copy: engine uring (btrfs"
+                                                     : "concurrent_copy: engine kernel (";
+  EXPECT_TRUE(contains(bytes.err, expected)) << bytes.err;
+  for (unsigned i = 0; i < 3; ++i)
+    EXPECT_FALSE(shares_extents(mnt_ + "/dst-never/f" + std::to_string(i)));
+}
+
 INSTANTIATE_TEST_SUITE_P(FileSystems, Reflinks, ::testing::Values("xfs", "btrfs"),
                          [](const auto& param_info) { return param_info.param; });
 
