@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,10 +59,39 @@ enum class Sparse : std::uint8_t {
   always,     ///< also every block of zeros read becomes a hole
 };
 
+/// A directory of a source tree, as the processes sharing one copy deal the directories out.
+struct SharedDirectory {
+  unsigned root = 0;  ///< which of copy_tree()'s roots it is below (an index)
+  std::string path;   ///< below that root: "" for the root itself, "a/b" below it
+  std::uint64_t entries = 0;  ///< the entries a walk found in it (its share of the work)
+  /// When not empty: only these names in it are the walk's (the others were copied already).
+  std::vector<std::string> names;
+};
+
+/// Where a walk records, for a later pass, the directories or the names it found. Thread-safe.
+class SharedLog {
+ public:
+  void add(SharedDirectory directory) {
+    std::lock_guard lock(mutex_);
+    items_.push_back(std::move(directory));
+  }
+  [[nodiscard]] std::vector<SharedDirectory> take() {
+    std::vector<SharedDirectory> taken;
+    std::lock_guard lock(mutex_);
+    taken.swap(items_);
+    return taken;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<SharedDirectory> items_;
+};
+
 /// Which of the entries the walk finds this process copies, when several processes copy one tree
-/// together (concurrent_copy_mpi, src/dist/): every process walks every directory, and copies
-/// only the other entries whose inode falls to its share, so that all names of one inode (a
-/// hardlink group) are copied by one process. The default copies everything.
+/// together (concurrent_copy_mpi, src/dist/). Two ways: every process walks every directory and
+/// copies the other entries whose inode falls to its share (`count`), so that all names of one
+/// inode (a hardlink group) are copied by one process; or each walks only the `directories` it
+/// was dealt. The default copies everything.
 struct CopyShare {
   unsigned index = 0;  ///< this process's share, below `count`
   /// Shares the entries are dealt into; 0: none but directories (a pass that only creates
@@ -70,6 +100,19 @@ struct CopyShare {
   /// Set each directory's metadata once everything in it is done; false leaves it to a later
   /// pass (the other processes may still be writing into it).
   bool directory_metadata = true;
+  /// When set, the walk reads only these directories, and none below them (they exist already:
+  /// each is some process's to read): a directory root is created or merged into as usual, and
+  /// an entry of `names` is taken by its inode (`takes`) whether or not it has several links.
+  const std::vector<SharedDirectory>* directories = nullptr;
+  /// Whether roots that are not directories are copied (by `takes`); a pass that reads only
+  /// whole dealt directories leaves them to the pass that takes the names with several links.
+  bool entry_roots = true;
+  /// Where the walk records what a later pass needs (null: nothing). Without `directories`: each
+  /// directory it read to its end, with its count of entries (not one on another file system
+  /// with -x: it is not read). With `directories` whose `names` are empty: each entry that has
+  /// several links (with Preserve::links), which it leaves uncopied, so that a later pass copies
+  /// each hardlink group by one process.
+  SharedLog* log = nullptr;
   /// Whether the entry with inode number `inode` is this process's to copy.
   [[nodiscard]] bool takes(std::uint64_t inode) const {
     if (count <= 1) return count == 1;

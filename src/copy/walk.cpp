@@ -64,6 +64,29 @@ std::string base_of(std::string path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// Opens the directory `path` below `dir`, a component run at a time where the path is longer
+// than the kernel takes at once (PATH_MAX), as the walk itself goes deeper than that. Returns
+// a descriptor or -errno.
+long open_directory_below(int dir, const std::string& path, int flags) {
+  constexpr std::size_t kRun = 3072;
+  if (path.size() < kRun) return sys::open_directory_at(dir, path.c_str(), flags);
+  sys::unique_fd at;
+  std::size_t from = 0;
+  while (from < path.size()) {
+    std::size_t to = path.size();
+    if (to - from >= kRun) {
+      to = path.rfind('/', from + kRun);
+      if (to == std::string::npos || to <= from) return -ENAMETOOLONG;  // one name too long
+    }
+    const std::string run = path.substr(from, to - from);
+    const long fd = sys::open_directory_at(at.valid() ? at.get() : dir, run.c_str(), flags);
+    if (fd < 0) return fd;
+    at.reset(static_cast<int>(fd));
+    from = to + 1;
+  }
+  return at.release();
+}
+
 dev_t root_device(const DirNode& dir) {
   const DirNode* node = &dir;
   while (node->parent() != nullptr) node = node->parent();
@@ -76,12 +99,17 @@ struct Walk::Pending {
   DirRef parent;
   std::string name;
   bool follow = false;
+  unsigned root = 0;
+  const SharedDirectory* dealt = nullptr;  // a directory dealt to this walk, below root `parent`
 };
 
 struct Walk::Listing {
   DirRef dir;
   std::unique_ptr<char[]> buffer;
   bool done = false;
+  unsigned root = 0;                       // the index of the root it is below
+  std::uint64_t entries = 0;               // entries read so far
+  const SharedDirectory* dealt = nullptr;  // dealt to this walk: its subdirectories are not
 };
 
 struct Walk::Found {
@@ -158,7 +186,8 @@ void Walk::walk_step(std::unique_lock<std::mutex>& lock) {
   ++walking_;
   lock.unlock();
   Found found;
-  if (!listing) listing = open_directory(pending, found);
+  if (!listing)
+    listing = pending.dealt != nullptr ? open_dealt(pending) : open_directory(pending, found);
   pending = Pending{};  // the parent's unit of work: the subdirectory exists now, or failed
   if (listing) read_some(*listing, found);
   if (listing && listing->done) listing.reset();
@@ -285,6 +314,7 @@ std::unique_ptr<Walk::Listing> Walk::open_directory(Pending& pending, Found&) {
   else context_.entry_copied(EntryType::directory, parent, name);
   auto listing = std::make_unique<Listing>();
   listing->dir = DirRef::adopt(node);
+  listing->root = pending.root;
   // cp -x: a directory on another file system is created, but what it holds is not copied.
   listing->done = options_.one_file_system && st.st_dev != root_device(parent);
   return listing;
@@ -294,6 +324,7 @@ std::unique_ptr<Walk::Listing> Walk::open_directory(Pending& pending, Found&) {
 // (or on an error, recorded against the directory).
 void Walk::read_some(Listing& listing, Found& found) {
   if (listing.done) return;
+  if (listing.dealt != nullptr && !listing.dealt->names.empty()) return read_names(listing, found);
   if (!listing.buffer) listing.buffer = std::make_unique_for_overwrite<char[]>(kListingBuffer);
   DirNode& dir = *listing.dir;
   long n;
@@ -302,14 +333,40 @@ void Walk::read_some(Listing& listing, Found& found) {
   if (n <= 0) {
     if (n < 0) context_.entry_failed(dir, "", "read directory", static_cast<int>(-n), false);
     listing.done = true;
+    // A directory that failed part way is recorded too: the walk that is dealt it copies what
+    // can be read, as one process does, and its error is the same error, told once.
+    if (options_.share.log != nullptr && options_.share.directories == nullptr)
+      options_.share.log->add(
+          SharedDirectory{listing.root, dir.relative_path(), listing.entries, {}});
     return;
   }
   for (long at = 0; at < n;) {
     const auto* entry = reinterpret_cast<const Dirent64*>(listing.buffer.get() + at);
     at += entry->reclen;
-    if (!dot_or_dotdot(entry->name))
-      found_entry(listing, entry->name, entry->type, entry->ino, found);
+    if (dot_or_dotdot(entry->name)) continue;
+    ++listing.entries;
+    found_entry(listing, entry->name, entry->type, entry->ino, found);
   }
+}
+
+// The names of a dealt directory that a later pass takes by inode: each is stat'ed (following a
+// symlink with -L) and, when its inode falls to this walk, copied as the walk found it.
+void Walk::read_names(Listing& listing, Found& found) {
+  for (const std::string& name : listing.dealt->names) {
+    if (context_.stopping()) break;
+    found_entry(listing, name.c_str(), DT_UNKNOWN, 0, found);
+  }
+  listing.done = true;
+}
+
+// In a walk of whole dealt directories that records what it leaves: whether the entry has
+// several links, and is left (recorded) for the pass that copies each hardlink group whole.
+bool Walk::left_for_later(const Listing& listing, const char* name, const struct ::stat& st) {
+  if (listing.dealt == nullptr || !listing.dealt->names.empty() || options_.share.log == nullptr ||
+      !options_.preserve.links || st.st_nlink <= 1)
+    return false;
+  options_.share.log->add(SharedDirectory{listing.root, listing.dealt->path, 0, {name}});
+  return true;
 }
 
 void Walk::found_entry(Listing& listing, const char* name, unsigned char type, std::uint64_t inode,
@@ -318,11 +375,18 @@ void Walk::found_entry(Listing& listing, const char* name, unsigned char type, s
   if (skipped(dir, name)) return;
   struct ::stat st {};
   bool known = false;
-  const bool follow = type == DT_LNK && options_.dereference;
+  // A name a later pass takes is stat'ed as the first walk saw it: through a symlink with -L.
+  const bool named = listing.dealt != nullptr && !listing.dealt->names.empty();
+  const bool follow = (type == DT_LNK || named) && options_.dereference;
   const bool special = type != DT_DIR && type != DT_REG && type != DT_LNK;
+  // A subdirectory of a dealt directory exists already, and is some walk's to read.
+  if (listing.dealt != nullptr && type == DT_DIR) return;
   // A file of another process's share is not stat'ed for its size: that process counts it.
   const bool size_wanted = type == DT_REG && options_.stat_in_walk && options_.share.takes(inode);
-  if (type == DT_UNKNOWN || follow || special || size_wanted) {
+  // A walk that leaves the entries with several links for later needs their count of links.
+  const bool links_wanted = listing.dealt != nullptr && listing.dealt->names.empty() &&
+                            options_.share.log != nullptr && options_.preserve.links;
+  if (type == DT_UNKNOWN || follow || special || size_wanted || links_wanted) {
     const long rc = sys::stat_at(dir.source_fd(), name, st, follow ? 0 : AT_SYMLINK_NOFOLLOW);
     if (rc < 0) {
       context_.entry_failed(dir, name, "stat", static_cast<int>(-rc), false);
@@ -331,11 +395,13 @@ void Walk::found_entry(Listing& listing, const char* name, unsigned char type, s
     type = type_of(st.st_mode);
     known = true;
     inode = st.st_ino;
+    if (listing.dealt != nullptr && type == DT_DIR) return;
+    if (type != DT_DIR && left_for_later(listing, name, st)) return;
   }
   if (type != DT_DIR && !options_.share.takes(inode)) return;  // another process's
   switch (type) {
     case DT_DIR:
-      found.pending.push_back(Pending{DirRef(&dir), name, follow});
+      found.pending.push_back(Pending{DirRef(&dir), name, follow, listing.root, nullptr});
       return;
     case DT_REG: {
       FileJob job;
@@ -456,6 +522,7 @@ void Walk::copy_special(DirNode& dir, const char* name, const char* destination_
 }
 
 void Walk::add_root(const CopyRoot& root) {
+  ++next_root_;
   struct ::stat st {};
   const bool follow = options_.dereference || options_.dereference_roots;
   const int flags = follow ? 0 : AT_SYMLINK_NOFOLLOW;
@@ -523,14 +590,93 @@ void Walk::add_directory_root(const CopyRoot& root, const struct ::stat& seen) {
   init.source = st;
   init.created_mode = actual;
   init.fresh = fresh;
+  const std::vector<SharedDirectory>* dealt = options_.share.directories;
+  // A walk of dealt directories leaves the root's own entry and metadata to the walk that
+  // created it.
+  init.apply_metadata = dealt == nullptr;
   DirNode* node = DirNode::create(context_, std::move(init));
-  if (fresh && options_.dry_run) context_.entry_kept(EntryType::directory, *node, "");
-  else context_.entry_copied(EntryType::directory, *node, "");
+  const unsigned index = next_root_ - 1;
+  if (dealt == nullptr) {
+    if (fresh && options_.dry_run) context_.entry_kept(EntryType::directory, *node, "");
+    else context_.entry_copied(EntryType::directory, *node, "");
+  }
   auto listing = std::make_unique<Listing>();
   listing->dir = DirRef::adopt(node);
+  listing->root = index;
   std::lock_guard lock(mutex_);
   roots_.push_back(DirRef(node));
-  listings_.push_back(std::move(listing));
+  if (dealt == nullptr) {
+    listings_.push_back(std::move(listing));
+    return;
+  }
+  // Only the directories dealt to this walk are read, each opened when the walk comes to it.
+  for (const SharedDirectory& d : *dealt) {
+    if (d.root != index) continue;
+    if (d.path.empty()) {
+      auto own = std::make_unique<Listing>();
+      own->dir = DirRef(node);
+      own->root = index;
+      own->dealt = &d;
+      listings_.push_back(std::move(own));
+    } else {
+      pending_.push_back(Pending{DirRef(node), d.path, false, index, &d});
+    }
+  }
+}
+
+// Opens a directory dealt to this walk, below its root: it and its destination exist (the walk
+// that created the directories made it), except in a dry run. nullptr when it cannot be opened
+// (the error is recorded, by this walk only).
+std::unique_ptr<Walk::Listing> Walk::open_dealt(Pending& pending) {
+  DirNode& root = *pending.parent;
+  const char* path = pending.dealt->path.c_str();
+  int flags = options_.dereference ? 0 : O_NOFOLLOW;
+  FileJob probe;
+  probe.follow = true;
+  flags |= context_.source_flags(probe) & O_NOATIME;
+  long src = open_directory_below(root.source_fd(), pending.dealt->path, flags);
+  if (src < 0 && context_.retry_without_noatime(flags, static_cast<int>(-src)))
+    src = open_directory_below(root.source_fd(), pending.dealt->path, flags & ~O_NOATIME);
+  if (src < 0) {
+    context_.entry_failed(root, path, "open", static_cast<int>(-src), false);
+    return nullptr;
+  }
+  sys::unique_fd source(static_cast<int>(src));
+  struct ::stat st {};
+  if (const long rc = sys::stat_fd(source.get(), st); rc < 0) {
+    context_.entry_failed(root, path, "stat", static_cast<int>(-rc), false);
+    return nullptr;
+  }
+  long dst = root.destination_fd() < 0
+                 ? -ENOENT
+                 : open_directory_below(root.destination_fd(), pending.dealt->path,
+                                        options_.dereference ? 0 : O_NOFOLLOW);
+  bool fresh = false;
+  if (dst < 0 && options_.dry_run) {
+    fresh = true;  // only planned: nothing is there
+  } else if (dst < 0) {
+    context_.entry_failed(root, path, "open", static_cast<int>(-dst), true);
+    return nullptr;
+  }
+  sys::unique_fd destination(static_cast<int>(dst));
+  struct ::stat mine {};
+  const bool setgid = destination.valid() && options_.preserve.ownership &&
+                      sys::stat_fd(destination.get(), mine) == 0 && (mine.st_mode & S_ISGID) != 0;
+  DirNode::Init init;
+  init.parent = &root;
+  init.name = pending.dealt->path;
+  init.source_fd = source.release();
+  init.destination_fd = destination.release();
+  init.source = st;
+  init.created_mode = mine.st_mode & 07777;
+  init.fresh = fresh;
+  init.apply_metadata = false;  // the walk that created it sets it, once every walk is done
+  init.hands_down_group = setgid;
+  auto listing = std::make_unique<Listing>();
+  listing->dir = DirRef::adopt(DirNode::create(context_, std::move(init)));
+  listing->root = pending.root;
+  listing->dealt = pending.dealt;
+  return listing;
 }
 
 // A root that is not a directory: a file, symlink or special file copied under the name its
@@ -554,7 +700,7 @@ void Walk::add_entry_root(const CopyRoot& root, const struct ::stat& st) {
   DirNode* node = DirNode::create(context_, std::move(init));
   const std::string name = base_of(root.source);
   const std::string destination_name = base_of(root.destination);
-  if (!options_.share.takes(st.st_ino)) {
+  if (!options_.share.entry_roots || !options_.share.takes(st.st_ino)) {
     // Another process's to copy.
   } else if (S_ISREG(st.st_mode)) {
     FileJob job;

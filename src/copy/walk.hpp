@@ -8,6 +8,10 @@
 // directories open at once; a directory is read a buffer at a time, so a directory of a million
 // entries feeds the engine from its first buffer; and once kHighWater files are queued the walk
 // pauses, so neither the queue nor the open directories grow with the size of the tree.
+//
+// Shared among processes (CopyShare::directories): the walk reads only the directories dealt to
+// it, each opened by its path below its root when the walk comes to it, and not the
+// subdirectories they hold; a deal with names reads only those names.
 #pragma once
 
 #include <functional>
@@ -64,6 +68,9 @@ class Walk final : public FileSource {
   void drop_everything(std::unique_lock<std::mutex>& lock);
   void add_directory_root(const CopyRoot& root, const struct ::stat& st);
   void add_entry_root(const CopyRoot& root, const struct ::stat& st);
+  std::unique_ptr<Listing> open_dealt(Pending& pending);
+  void read_names(Listing& listing, Found& found);
+  bool left_for_later(const Listing& listing, const char* name, const struct ::stat& st);
 
   FileContext& context_;
   const CopyOptions& options_;
@@ -74,6 +81,7 @@ class Walk final : public FileSource {
   std::vector<std::unique_ptr<Listing>> listings_;  // directories being read, to go on with
   std::vector<DirRef> roots_;                      // held until release_roots()
   unsigned walking_ = 0;                           // threads inside a walk step now
+  unsigned next_root_ = 0;                         // the index of the root add_root() takes next
   bool finished_ = false;
 };
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <new>
 
+#include "dist/deal.hpp"
 #include "dist/relay.hpp"
 #include "dist/result_codec.hpp"
 
@@ -57,35 +58,92 @@ std::string parent_of(const std::string& path) {
   return slash == 0 ? "/" : p.substr(0, slash);
 }
 
+// Every rank's list of names recorded in pass 2, as one list on every rank.
+std::vector<SharedDirectory> every_ranks_names(Comm& comm, SharedLog& log, bool& readable) {
+  const std::vector<std::string> lists = comm.gather(encode_directories(log.take()), 0);
+  std::string bytes;
+  if (comm.rank() == 0) {
+    std::vector<SharedDirectory> every;
+    for (const std::string& list : lists) {
+      std::vector<SharedDirectory> part;
+      if (!decode_directories(list, part)) bytes = "unreadable";
+      for (SharedDirectory& d : part) every.push_back(std::move(d));
+    }
+    if (bytes.empty()) bytes = encode_directories(group_names(std::move(every)));
+  }
+  comm.broadcast(bytes, 0);
+  std::vector<SharedDirectory> names;
+  readable = decode_directories(bytes, names);
+  return names;
+}
+
+CopyResult unreadable_list(const char* what) {
+  CopyResult r;
+  r.fatal = Error::failure(fmt::format("the ranks' list of {} cannot be read", what));
+  return r;
+}
+
 CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine& engine,
                           const EngineOptions& engine_options, const CopyOptions& options,
                           CopyObserver& observer, Relay& relay) {
   CopyProgress* progress = relay.counters();
   const bool first = comm.rank() == 0;
+  const auto rank = static_cast<unsigned>(comm.rank());
   const auto ranks = static_cast<unsigned>(comm.size());
   std::vector<CopyResult> mine;
 
-  // Pass 1: the directories, by rank 0.
+  // Pass 1: the directories, by rank 0, which records each with its count of entries.
   CopyResult made;
+  std::string list;
   if (first) {
     PassObserver tell(observer, relay, true, false);
-    made = pass(roots, engine, engine_options, options, CopyShare{0, 0, false}, tell, nullptr);
+    SharedLog directories;
+    CopyShare share{0, 0, false};
+    share.log = &directories;
+    made = pass(roots, engine, engine_options, options, share, tell, nullptr);
+    list = encode_directories(directories.take());
   }
-  // Whether to stop, and (a dry run) how many directories pass 1 only planned: every rank's
-  // walk in pass 2 plans them again.
-  std::uint64_t after_first[2] = {stops(made) ? 1u : 0u, options.dry_run ? made.copied.skipped : 0};
-  comm.all_reduce_max(after_first);
-  bool stopped = after_first[0] != 0;
+  bool stopped = comm.max(stops(made) ? 1 : 0) != 0;
   if (first) mine.push_back(std::move(made));
+  comm.broadcast(list, 0);
 
-  // Pass 2: the rest, by every rank. Its directories were counted in pass 1.
+  // Pass 2: each rank reads only the directories dealt to it, and copies what they hold but
+  // their subdirectories (created in pass 1) and the names with several links (pass 2b).
+  SharedLog linked;
   if (!stopped) {
+    std::vector<SharedDirectory> directories;
+    if (!decode_directories(list, directories)) {
+      mine.push_back(unreadable_list("directories"));
+      return merge_results(mine);
+    }
+    list = std::string();
+    const std::vector<SharedDirectory> dealt =
+        std::move(deal_directories(std::move(directories), ranks)[rank]);
     PassObserver tell(observer, relay, false, true);
-    CopyResult copied =
-        pass(roots, engine, engine_options, options,
-             CopyShare{static_cast<unsigned>(comm.rank()), ranks, false}, tell, progress);
+    CopyShare share{0, 1, false};
+    share.directories = &dealt;
+    share.entry_roots = false;
+    share.log = &linked;
+    CopyResult copied = pass(roots, engine, engine_options, options, share, tell, progress);
     copied.copied.directories = 0;
-    copied.copied.skipped -= std::min(copied.copied.skipped, after_first[1]);
+    stopped = comm.max(stops(copied) ? 1 : 0) != 0;
+    mine.push_back(std::move(copied));
+  }
+
+  // Pass 2b: every name with several links (and every root that is not a directory), taken by
+  // the rank its inode falls to, so that each hardlink group is copied whole by one rank.
+  if (!stopped) {
+    bool readable = false;
+    const std::vector<SharedDirectory> names = every_ranks_names(comm, linked, readable);
+    if (!readable) {
+      mine.push_back(unreadable_list("names with several links"));
+      return merge_results(mine);
+    }
+    PassObserver tell(observer, relay, false, true);
+    CopyShare share{rank, ranks, false};
+    share.directories = &names;
+    CopyResult copied = pass(roots, engine, engine_options, options, share, tell, progress);
+    copied.copied.directories = 0;
     stopped = comm.max(stops(copied) ? 1 : 0) != 0;
     mine.push_back(std::move(copied));
   }

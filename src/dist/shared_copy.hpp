@@ -1,12 +1,15 @@
 // copy_tree() by several ranks together (concurrent_copy_mpi, and ThreadComm in the tests), in
-// three passes of the one copy path, each a copy_tree() call with its own CopyShare:
+// passes of the one copy path, each a copy_tree() call with its own CopyShare:
 //
 //   1. rank 0 walks the sources and creates every directory (and nothing else), leaving their
-//      metadata for pass 3;
-//   2. every rank walks the sources (the directories exist now: they are merged into) and
-//      copies the files, symlinks, special files and hardlinks whose inode falls to its share
-//      (CopyShare::takes), with the chosen engine; all names of one inode fall to one rank, so
-//      each rank's hardlink registry keeps the groups whole;
+//      metadata for pass 3, and records each directory with its count of entries; the list is
+//      broadcast;
+//   2. every rank computes the same deal of those directories (deal.hpp, balanced by entries)
+//      and reads only its own, not below them: it copies their files, symlinks and special
+//      files with the chosen engine, and records the names with several links instead;
+//   2b. the recorded names are gathered and broadcast, and each is copied by the rank its inode
+//      falls to (CopyShare::takes), with the roots that are not directories: all names of one
+//      inode fall to one rank, so each rank's hardlink registry keeps the groups whole;
 //   3. after a barrier, rank 0 walks the directories once more and sets their metadata, deepest
 //      first (their times last, once nothing is written into them any more).
 //

@@ -3,9 +3,16 @@
 // shares, the results' encoding and merging, the roots check, copy_tree_shared() by 1, 2
 // and 3 ranks giving what one process gives, and the benchmark run by 1, 2 and 3 ranks.
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -18,11 +25,13 @@
 #include "ccopy/benchmark.hpp"
 #include "ccopy/engine.hpp"
 #include "dist/comm.hpp"
+#include "dist/deal.hpp"
 #include "dist/listing.hpp"
 #include "dist/relay.hpp"
 #include "dist/result_codec.hpp"
 #include "dist/shared_copy.hpp"
 #include "test_dir.hpp"
+#include "engines/scoped_fault.hpp"
 #include "tree_fixture.hpp"
 
 namespace ccopy::dist {
@@ -542,6 +551,265 @@ TEST(SharedBenchmark, RankZerosSetUpErrorIsEveryRanks) {
     EXPECT_EQ(r.setup_error.message(), results[0].setup_error.message());
     EXPECT_TRUE(r.scenarios.empty());
   }
+}
+
+// ---- The shared walk: directories dealt to the ranks ----
+
+// Directories with skewed counts of entries (a few large, many small), as real trees have.
+std::vector<SharedDirectory> skewed_directories(std::size_t count) {
+  std::vector<SharedDirectory> all;
+  std::uint64_t x = 12345;
+  for (std::size_t i = 0; i < count; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    const std::uint64_t r = x >> 33;
+    const std::uint64_t entries = r % 100 == 0 ? 500 + r % 2000 : r % 40;
+    all.push_back(
+        SharedDirectory{static_cast<unsigned>(i % 2), "d/" + std::to_string(i), entries, {}});
+  }
+  return all;
+}
+
+TEST(DealDirectories, EachDirectoryToExactlyOneRankBalancedByEntries) {
+  const std::vector<SharedDirectory> all = skewed_directories(3000);
+  std::uint64_t total = 0, largest = 0;
+  for (const SharedDirectory& d : all) {
+    total += d.entries + 1;
+    largest = std::max(largest, d.entries + 1);
+  }
+  for (const unsigned ranks : {1u, 2u, 3u, 7u}) {
+    const auto dealt = deal_directories(all, ranks);
+    ASSERT_EQ(dealt.size(), ranks);
+    std::map<std::pair<unsigned, std::string>, int> seen;
+    std::uint64_t least = total, most = 0, sum = 0;
+    for (const auto& share : dealt) {
+      for (const SharedDirectory& d : share) ++seen[{d.root, d.path}];
+      const std::uint64_t load = dealt_entries(share);
+      least = std::min(least, load);
+      most = std::max(most, load);
+      sum += load;
+    }
+    EXPECT_EQ(seen.size(), all.size()) << ranks;
+    for (const auto& [key, times] : seen) EXPECT_EQ(times, 1) << key.second;
+    EXPECT_EQ(sum, total);
+    // Largest first into the least loaded: no rank is more than one directory above another.
+    EXPECT_LE(most - least, largest) << ranks;
+    // And here, within 1% of the fair share.
+    EXPECT_LE(most, total / ranks + total / ranks / 100 + 1) << ranks;
+  }
+}
+
+TEST(DealDirectories, TheSameDealWhateverTheOrderOfTheList) {
+  std::vector<SharedDirectory> all = skewed_directories(500);
+  const auto dealt = deal_directories(all, 3);
+  std::reverse(all.begin(), all.end());
+  const auto again = deal_directories(all, 3);
+  for (std::size_t r = 0; r < 3; ++r) {
+    ASSERT_EQ(again[r].size(), dealt[r].size());
+    for (std::size_t i = 0; i < dealt[r].size(); ++i) EXPECT_EQ(again[r][i].path, dealt[r][i].path);
+  }
+}
+
+TEST(DealDirectories, ListsRoundTripAndNamesGroupByDirectory) {
+  std::vector<SharedDirectory> names = {{1, "a\nb", 0, {"x"}}, {0, "", 0, {"y"}},
+                                        {1, "a\nb", 0, {"w\tz"}}, {1, "a\nb", 0, {"x"}}};
+  const std::vector<SharedDirectory> grouped = group_names(names);
+  ASSERT_EQ(grouped.size(), 2u);
+  EXPECT_EQ(grouped[0].root, 0u);
+  EXPECT_EQ(grouped[0].names, std::vector<std::string>{"y"});
+  EXPECT_EQ(grouped[1].path, "a\nb");
+  EXPECT_EQ(grouped[1].names, (std::vector<std::string>{"w\tz", "x"}));
+  std::vector<SharedDirectory> back;
+  ASSERT_TRUE(decode_directories(encode_directories(grouped), back));
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[1].path, "a\nb");
+  EXPECT_EQ(back[1].names, grouped[1].names);
+  EXPECT_EQ(back[1].entries, 2u);
+  std::string bytes = encode_directories(grouped);
+  EXPECT_FALSE(decode_directories(bytes.substr(0, bytes.size() - 1), back));
+  EXPECT_FALSE(decode_directories("not a list", back));
+}
+
+// What rank 0's first pass records: every directory of the tree, once, with its entries.
+std::vector<SharedDirectory> directories_of(const std::string& source) {
+  const EngineInfo* info = find_engine("threads");
+  std::unique_ptr<Engine> engine = info->make();
+  CopyObserver quiet;
+  SharedLog log;
+  CopyOptions options = testing::archive_options();
+  options.dry_run = true;
+  options.share = CopyShare{0, 0, false};
+  options.share.log = &log;
+  (void)copy_tree({{source, "/nonexistent-ccopy-destination"}}, *engine, EngineOptions{}, options,
+                  quiet);
+  return log.take();
+}
+
+// Each rank's copied entries, as its observer hears them (with -v).
+class Entries final : public CopyObserver {
+ public:
+  void copied(const CopiedEntry& entry) override {
+    std::lock_guard lock(mutex_);
+    if (entry.type != EntryType::directory) sources.push_back(entry.source);
+  }
+  std::mutex mutex_;
+  std::vector<std::string> sources;
+};
+
+// The ranks together read each directory of the tree once in the pass that copies (the number
+// of directory listings read is one process's, for 1 rank as for 3), and each rank copies the
+// single-link entries of the directories dealt to it, and only those.
+TEST(SharedWalk, EachRankReadsOnlyTheDirectoriesDealtToIt) {
+  TreeRecipe recipe;  // shaped like the Linux tree, small, and with paths the tests can lstat
+  recipe.shape = Shape::linux;
+  recipe.scale = 0.01;
+  recipe.seed = 5;
+  const TreeFixture tree(recipe);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  const std::vector<SharedDirectory> directories = directories_of(tree.source());
+  ASSERT_GT(directories.size(), 3u);
+  const auto dealt = deal_directories(directories, 3);
+  const EngineInfo* info = find_engine("threads");
+  CopyOptions options = testing::archive_options();
+  options.report_entries = true;
+  std::atomic<std::uint64_t> listings{0};
+  const auto listings_by = [&](int ranks, std::vector<std::unique_ptr<Entries>>& heard) {
+    listings = 0;
+    heard.clear();
+    for (int r = 0; r < ranks; ++r) heard.push_back(std::make_unique<Entries>());
+    {
+      testing::ScopedFault count([&](sys::Op op, long result) {
+        if (op == sys::Op::list_directory) listings.fetch_add(1);
+        return result;
+      });
+      as_ranks(ranks, [&](Comm& comm) {
+        std::unique_ptr<Engine> engine = info->make();
+        const CopyResult r = copy_tree_shared(comm, {{tree.source(), tree.destination()}},
+                                              *engine, EngineOptions{}, options,
+                                              *heard[static_cast<std::size_t>(comm.rank())]);
+        EXPECT_TRUE(r.ok()) << testing::first_error(r);
+      });
+    }
+    return listings.load();
+  };
+  std::vector<std::unique_ptr<Entries>> heard;
+  const std::uint64_t by_one = listings_by(1, heard);
+  ASSERT_TRUE(tree.reset());
+  const std::uint64_t by_three = listings_by(3, heard);
+  EXPECT_GT(by_one, 2 * directories.size());  // passes 1 and 3 read every directory
+  EXPECT_EQ(by_three, by_one);
+  // Every single-link entry, copied by the rank its directory was dealt to, and by no other.
+  std::set<std::string> copied;
+  for (std::size_t r = 0; r < 3; ++r) {
+    std::set<std::string> mine;
+    for (const SharedDirectory& d : dealt[r]) mine.insert(d.path);
+    for (const std::string& source : heard[r]->sources) {
+      struct ::stat st {};
+      ASSERT_EQ(::lstat(source.c_str(), &st), 0) << source;
+      if (st.st_nlink > 1) continue;  // a hardlink group's: taken by its inode
+      const std::string below = source.substr(tree.source().size() + 1);
+      const std::size_t slash = below.rfind('/');
+      const std::string parent = slash == std::string::npos ? "" : below.substr(0, slash);
+      EXPECT_EQ(mine.count(parent), 1u) << "rank " << r << " copied " << below;
+      EXPECT_TRUE(copied.insert(below).second) << below << " copied twice";
+    }
+  }
+  std::size_t single_links = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(tree.source())) {
+    struct ::stat st {};
+    ASSERT_EQ(::lstat(e.path().c_str(), &st), 0);
+    if (!S_ISDIR(st.st_mode) && st.st_nlink == 1) ++single_links;
+  }
+  EXPECT_EQ(copied.size(), single_links);
+  EXPECT_GT(single_links, 0u);
+}
+
+// A hardlink group whose names are in directories dealt to different ranks is one inode in the
+// copy, as it is in one process's.
+TEST(SharedWalk, AHardlinkGroupAcrossRanksDirectoriesStaysOneInode) {
+  TreeFixture tree(0, 0);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  constexpr int kDirectories = 6;
+  for (int d = 0; d < kDirectories; ++d) {
+    const std::string dir = tree.source() + "/d" + std::to_string(d);
+    ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+    for (int f = 0; f < 10 + d; ++f) std::ofstream(dir + "/f" + std::to_string(f)) << "file " << f;
+  }
+  const std::string first = tree.source() + "/d0/shared";
+  std::ofstream(first) << "one inode, six names";
+  for (int d = 1; d < kDirectories; ++d)
+    ASSERT_EQ(
+        ::link(first.c_str(), (tree.source() + "/d" + std::to_string(d) + "/shared").c_str()), 0);
+  // The names are in directories dealt to every rank.
+  const auto dealt = deal_directories(directories_of(tree.source()), 3);
+  for (const auto& share : dealt) {
+    EXPECT_TRUE(std::any_of(share.begin(), share.end(),
+                            [](const SharedDirectory& d) { return d.path.starts_with("d"); }));
+  }
+  const EngineInfo* info = find_engine("threads");
+  std::vector<CopyResult> results(3);
+  as_ranks(3, [&](Comm& comm) {
+    std::unique_ptr<Engine> engine = info->make();
+    CopyObserver quiet;
+    results[static_cast<std::size_t>(comm.rank())] =
+        copy_tree_shared(comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{},
+                         testing::archive_options(), quiet);
+  });
+  for (const CopyResult& r : results) {
+    EXPECT_TRUE(r.ok()) << testing::first_error(r);
+    EXPECT_EQ(r.copied.hardlinks, static_cast<std::uint64_t>(kDirectories - 1));
+  }
+  struct ::stat one {};
+  ASSERT_EQ(::stat((tree.destination() + "/d0/shared").c_str(), &one), 0);
+  EXPECT_EQ(one.st_nlink, static_cast<nlink_t>(kDirectories));
+  for (int d = 1; d < kDirectories; ++d) {
+    struct ::stat st {};
+    ASSERT_EQ(::stat((tree.destination() + "/d" + std::to_string(d) + "/shared").c_str(), &st), 0);
+    EXPECT_EQ(st.st_ino, one.st_ino) << d;
+  }
+  EXPECT_TRUE(tree.verify().ok()) << tree.verify().first;
+}
+
+// Drops, on the calling thread only (and the threads it starts), the capabilities that let
+// root read any directory. False where capabilities cannot be read or set.
+bool drop_read_override_on_this_thread() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (::syscall(SYS_capget, &header, data) != 0) return false;
+  for (const int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH})
+    data[cap / 32].effective &= ~(1u << (cap % 32));
+  return ::syscall(SYS_capset, &header, data) == 0;
+}
+
+// A directory no rank may read is told once, by rank 0 (the one that read the tree's directories
+// and met it), and counted once on every rank; the rest is copied.
+TEST(SharedWalk, AnUnreadableDirectoryIsToldOnce) {
+  TreeFixture tree(5, 100);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  const std::string closed = tree.source() + "/closed";
+  ASSERT_EQ(::mkdir(closed.c_str(), 0755), 0);
+  std::ofstream(closed + "/inside") << "unreadable";
+  ASSERT_EQ(::chmod(closed.c_str(), 0), 0);
+  const EngineInfo* info = find_engine("threads");
+  std::vector<CopyResult> results(3);
+  std::atomic<bool> dropped{true};
+  Heard heard;
+  as_ranks(3, [&](Comm& comm) {
+    if (::geteuid() == 0 && !drop_read_override_on_this_thread()) dropped = false;
+    std::unique_ptr<Engine> engine = info->make();
+    CopyObserver quiet;
+    results[static_cast<std::size_t>(comm.rank())] = copy_tree_shared(
+        comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{}, CopyOptions{},
+        comm.rank() == 0 ? static_cast<CopyObserver&>(heard) : quiet);
+  });
+  ::chmod(closed.c_str(), 0700);
+  if (!dropped) GTEST_SKIP() << "cannot drop CAP_DAC_OVERRIDE on a thread";
+  for (const CopyResult& r : results) {
+    EXPECT_EQ(r.failed, 1u);
+    EXPECT_EQ(r.copied.files, 5u);
+  }
+  const std::vector<std::string> told = heard.errors();
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0], closed);
 }
 
 }  // namespace

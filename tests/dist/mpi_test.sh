@@ -192,11 +192,19 @@ case "$case_name" in
     ;;
   error_of_rank_1)
     make_mixed "$work/src"
-    # Which files rank 1 copies: each rank lists its own with -v, and --tag-output names it.
+    # Which files rank 1 copies: each rank lists its own with -v, and --tag-output names it
+    # (the directories dealt to rank 1 hold them); the victim is one with a single link.
     mpirun --oversubscribe --bind-to none --tag-output -np 2 "$mpi" copy -r -v --dry-run \
       "$work/src/." "$work/probe" >"$work/probe.out" 2>&1 || fail "dry run: $(cat "$work/probe.out")"
-    victim=$(sed -n "s|^\[[0-9]*,1\]<stdout>:would copy '$work/src/\./\(a/file[0-9]*\)' .*|\1|p" "$work/probe.out" | head -1)
-    [ -n "$victim" ] || fail "rank 1 copies none of a/file*: $(head -20 "$work/probe.out")"
+    victim=
+    while IFS= read -r path; do
+      if [ -f "$work/src/$path" ] && [ ! -L "$work/src/$path" ] &&
+        [ "$(stat -c %h "$work/src/$path")" = 1 ]; then
+        victim=$path
+        break
+      fi
+    done < <(sed -n "s|^\[[0-9]*,1\]<stdout>:would copy '$work/src/\./\([^']*\)' .*|\1|p" "$work/probe.out")
+    [ -n "$victim" ] || fail "rank 1 copies no regular file: $(head -20 "$work/probe.out")"
     mkdir -p "$work/dst/$victim"  # a directory where the source has a file
     mpirun --oversubscribe --bind-to none --tag-output -np 2 "$mpi" copy -r "$work/src/." \
       "$work/dst" >"$work/out" 2>&1
