@@ -35,6 +35,7 @@
 // (read then and never again). `-pool N` sets that variable before the first use; a later run
 // that asks for another size keeps the running pool and says so in a note.
 #include <fcntl.h>
+#include <time.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <uv.h>
@@ -100,7 +101,13 @@ unsigned pool_size_for(const EngineOptions& options) {
 // How many of `wanted` threads the system lets this process start now: libuv aborts the whole
 // process when it cannot start its pool (uv_thread_create failing in init_threads), so the pool
 // is sized, before its first use, to what can start. Each probe thread exits at once.
+//
+// pthread_join returns once a thread has left, but the kernel counts it against RLIMIT_NPROC
+// until it is released a moment later: libuv starting its pool at once could still be refused,
+// and abort. So this returns only once the process's thread count (/proc/self/status, which
+// the kernel lowers after the limit's count) is back where it was, or after about a second.
 unsigned startable_threads(unsigned wanted) {
+  const long before = sys::thread_count();
   std::vector<pthread_t> started;
   started.reserve(wanted);
   for (unsigned i = 0; i < wanted; ++i) {
@@ -109,6 +116,10 @@ unsigned startable_threads(unsigned wanted) {
     started.push_back(id);
   }
   for (pthread_t id : started) ::pthread_join(id, nullptr);
+  if (before > 0 && !started.empty()) {
+    const struct ::timespec pause {0, 1000000};  // 1 ms
+    for (int i = 0; i < 1000 && sys::thread_count() > before; ++i) ::nanosleep(&pause, nullptr);
+  }
   return static_cast<unsigned>(started.size());
 }
 
