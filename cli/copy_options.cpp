@@ -378,8 +378,9 @@ Like cp:
 Beyond cp:
       --engine=ENGINE          auto (the default), uring, threads, kernel or uv; auto picks by
                                  the destination's file system (docs/copy.md gives the rule)
-  -j, --jobs=N                 the engine's concurrency: threads for threads and kernel, files
-                                 in flight for uring and uv
+  -j, --jobs=N                 the engine's concurrency: threads for threads and kernel
+                                 (default 4 per usable CPU), files in flight for uring and uv
+                                 (default 16)
       --verify                 after copying, read both sides and compare every byte, and with
                                  -a the metadata kept; a difference is an error naming the file
       --progress, --no-progress  one line on stderr with bytes and files done, the rate and an
