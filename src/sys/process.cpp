@@ -19,14 +19,20 @@
 namespace ccopy::sys {
 namespace {
 
-// Reads the value of `key` ("Threads:") from /proc/self/status.
-long status_field(const char* key) {
-  unique_fd fd(::open("/proc/self/status", O_RDONLY | O_CLOEXEC));
+// Reads the start of the file `path` (in /proc/self) into `text`, NUL-terminated: 0 or -errno.
+long read_proc_self(const char* path, char (&text)[4096]) {
+  unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return -errno;
-  char text[4096];
   const ssize_t n = ::read(fd.get(), text, sizeof text - 1);
   if (n < 0) return -errno;
   text[n] = '\0';
+  return 0;
+}
+
+// Reads the value of `key` ("Threads:") from /proc/self/status.
+long status_field(const char* key) {
+  char text[4096];
+  if (const long rc = read_proc_self("/proc/self/status", text); rc < 0) return rc;
   const char* at = std::strstr(text, key);
   if (at == nullptr) return -ENOENT;
   return std::strtol(at + std::strlen(key), nullptr, 10);
@@ -57,12 +63,8 @@ long peak_rss_kib() { return status_field("\nVmHWM:"); }
 long resident_kib() { return status_field("\nVmRSS:"); }
 
 std::int64_t process_age_ns() {
-  unique_fd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return -errno;
   char text[4096];
-  const ssize_t n = ::read(fd.get(), text, sizeof text - 1);
-  if (n < 0) return -errno;
-  text[n] = '\0';
+  if (const long rc = read_proc_self("/proc/self/stat", text); rc < 0) return rc;
   // The command name (field 2) is in parentheses and may hold spaces: count from its end.
   const char* at = std::strrchr(text, ')');
   if (at == nullptr) return -EINVAL;

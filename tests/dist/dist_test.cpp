@@ -52,6 +52,20 @@ void as_ranks(int size, const std::function<void(Comm&)>& body,
   for (std::thread& t : threads) t.join();
 }
 
+// copy_tree_shared() of `tree` by `ranks` ranks as threads with the threads engine, quietly:
+// each rank's result, in rank order.
+std::vector<CopyResult> copy_by_ranks(int ranks, const TreeFixture& tree, const CopyOptions& options) {
+  const EngineInfo* info = find_engine("threads");
+  std::vector<CopyResult> results(static_cast<std::size_t>(ranks));
+  as_ranks(ranks, [&](Comm& comm) {
+    std::unique_ptr<Engine> engine = info->make();
+    CopyObserver quiet;
+    results[static_cast<std::size_t>(comm.rank())] = copy_tree_shared(
+        comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{}, options, quiet);
+  });
+  return results;
+}
+
 TEST(ThreadComm, CollectivesCombineEveryRank) {
   constexpr int kRanks = 4;
   std::vector<std::uint64_t> sums(kRanks), maxima(kRanks);
@@ -378,13 +392,7 @@ TEST(SharedCopyDryRun, CountsWhatOneProcessCounts) {
   std::unique_ptr<Engine> single_engine = info->make();
   const CopyResult single = tree.copy(*single_engine, EngineOptions{}, options);
   ASSERT_GT(single.copied.skipped, 0u);
-  std::vector<CopyResult> results(3);
-  as_ranks(3, [&](Comm& comm) {
-    std::unique_ptr<Engine> engine = info->make();
-    CopyObserver quiet;
-    results[static_cast<std::size_t>(comm.rank())] = copy_tree_shared(
-        comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{}, options, quiet);
-  });
+  const std::vector<CopyResult> results = copy_by_ranks(3, tree, options);
   for (const CopyResult& r : results) {
     EXPECT_EQ(r.copied.skipped, single.copied.skipped);
     EXPECT_EQ(r.copied.entries(), single.copied.entries());
@@ -400,15 +408,7 @@ TEST(SharedCopyErrors, AnErrorEveryRankMeetsIsCountedOnce) {
   ASSERT_TRUE(tree.ok()) << tree.error();
   const std::string closed = tree.source() + "/closed";
   ASSERT_EQ(::mkdir(closed.c_str(), 0), 0);
-  const EngineInfo* info = find_engine("threads");
-  std::vector<CopyResult> results(3);
-  as_ranks(3, [&](Comm& comm) {
-    std::unique_ptr<Engine> engine = info->make();
-    CopyObserver quiet;
-    results[static_cast<std::size_t>(comm.rank())] =
-        copy_tree_shared(comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{},
-                         CopyOptions{}, quiet);
-  });
+  const std::vector<CopyResult> results = copy_by_ranks(3, tree, CopyOptions{});
   ::chmod(closed.c_str(), 0700);
   for (const CopyResult& r : results) {
     EXPECT_EQ(r.failed, 1u);
@@ -745,15 +745,7 @@ TEST(SharedWalk, AHardlinkGroupAcrossRanksDirectoriesStaysOneInode) {
     EXPECT_TRUE(std::any_of(share.begin(), share.end(),
                             [](const SharedDirectory& d) { return d.path.starts_with("d"); }));
   }
-  const EngineInfo* info = find_engine("threads");
-  std::vector<CopyResult> results(3);
-  as_ranks(3, [&](Comm& comm) {
-    std::unique_ptr<Engine> engine = info->make();
-    CopyObserver quiet;
-    results[static_cast<std::size_t>(comm.rank())] =
-        copy_tree_shared(comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{},
-                         testing::archive_options(), quiet);
-  });
+  const std::vector<CopyResult> results = copy_by_ranks(3, tree, testing::archive_options());
   for (const CopyResult& r : results) {
     EXPECT_TRUE(r.ok()) << testing::first_error(r);
     EXPECT_EQ(r.copied.hardlinks, static_cast<std::uint64_t>(kDirectories - 1));
