@@ -13,6 +13,10 @@
 namespace ccopy::cli {
 namespace {
 
+// Files larger than this are copied in pieces of this size by several ranks (dcp splits at
+// 4 MiB; larger pieces cost fewer opens and commits per file and still spread a large file).
+constexpr std::uint64_t kDefaultSplit = 64ull << 20;
+
 struct UsageError {
   std::string message;
 };
@@ -84,6 +88,16 @@ unsigned jobs_from(std::string_view value) {
   return static_cast<unsigned>(*n);
 }
 
+// --split=SIZE: the size of the pieces large files are copied in by several MPI ranks.
+std::uint64_t split_from(std::string_view value) {
+  std::string why;
+  const auto n = parse_size(value, &why);
+  if (!n) throw UsageError{fmt::format("--split: {}", why)};
+  if (*n != 0 && *n < 4096)
+    throw UsageError{fmt::format("--split: {} bytes is below the least piece, 4K (0: never split)", *n)};
+  return *n;
+}
+
 // One long option: its name, whether it takes a value (required, optional after '=', none).
 enum class Arg { none, required, optional };
 struct Long {
@@ -117,6 +131,7 @@ constexpr Long kLongs[] = {
     {"no-target-directory", Arg::none, 'T'},
     {"recursive", Arg::none, 'R'},
     {"inplace", Arg::none, 0},
+    {"split", Arg::required, 0},
     {"help", Arg::none, 0},
     {"version", Arg::none, 0},
 };
@@ -133,6 +148,7 @@ class Parser {
     out_.options.preserve = Preserve{false, false, false, false, false};
     out_.options.overwrite = Overwrite::replace;
     out_.options.reflink = Reflink::automatic;
+    out_.options.split_size = kDefaultSplit;
     out_.options.sparse = Sparse::automatic;
     out_.options.detect_changes = true;
   }
@@ -289,6 +305,8 @@ class Parser {
       o.reflink = value ? reflink_from(*value) : Reflink::always;
     } else if (name == "sparse") {
       o.sparse = sparse_from(*value);
+    } else if (name == "split") {
+      o.split_size = split_from(*value);
     } else if (name == "engine") {
       out_.engine = engine_from(*value);
     } else if (name == "verify") {
@@ -390,6 +408,9 @@ Beyond cp:
       --inplace                rewrite existing destination files in place, as cp does, instead
                                  of writing the new content under a temporary name and renaming
                                  it over the old file once complete
+      --split=SIZE             under mpirun (concurrent_copy_mpi), files larger than SIZE are
+                                 copied in pieces of SIZE by every rank (default 64M; 0: each
+                                 file by one rank); one process copies every file whole
       --dry-run                print what would be copied; create nothing
       --json=FILE              write a summary (counts, bytes, seconds, rate, every error) as
                                  JSON to FILE (- = stdout)

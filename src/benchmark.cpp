@@ -70,7 +70,7 @@ class ThreadSampler {
   void watch() {
     std::unique_lock lock(mutex_);
     for (;;) {
-      const long now = sys::thread_count() - 1;
+      const long now = status_.thread_count() - 1;
       peak_ = std::max(peak_, now);
       if (wake_.wait_for(lock, std::chrono::milliseconds(2), [this] { return stopped_; })) return;
     }
@@ -79,6 +79,7 @@ class ThreadSampler {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopped_ = false;
+  const sys::StatusFile status_;  // opened here, before the watcher starts
   long peak_;
   std::thread thread_;
 };

@@ -87,6 +87,33 @@ class SharedLog {
   std::vector<SharedDirectory> items_;
 };
 
+/// One piece of a large file that several processes copy together (src/dist): the file is
+/// `name` in the directory `path` below root `root`, `size` bytes when it was found. Its owner
+/// creates the destination and gives it its size (SplitStep::create), every process copies the
+/// pieces dealt to it into it (SplitStep::piece), and the owner sets its metadata and gives it
+/// its name once every piece is in (SplitStep::commit).
+struct SharedPiece {
+  unsigned root = 0;
+  std::string path;
+  std::string name;
+  std::uint64_t size = 0;
+  std::uint64_t offset = 0;  ///< the piece: bytes [offset, offset + length) of the file
+  std::uint64_t length = 0;
+  /// From the create step on: the name the owner created the destination under (a temporary
+  /// name for an existing file, else the file's own), and how it is committed (copy::Commit).
+  std::string into;
+  std::uint8_t commit = 0;
+  bool failed = false;  ///< the commit step: a piece failed, and what was created is removed
+};
+
+/// The step of a split copy a copy_tree() call runs (CopyShare::split).
+enum class SplitStep : std::uint8_t {
+  none,    ///< no split files: a walk of dealt directories may leave them (CopyShare::large)
+  create,  ///< the owner creates each destination in `pieces`, sized, and records its name
+  piece,   ///< every process copies the pieces in `pieces` into the destinations created
+  commit,  ///< the owner finishes each file in `pieces`: metadata, its name, counted once
+};
+
 /// Which of the entries the walk finds this process copies, when several processes copy one tree
 /// together (concurrent_copy_mpi, src/dist/). Two ways: every process walks every directory and
 /// copies the other entries whose inode falls to its share (`count`), so that all names of one
@@ -113,6 +140,17 @@ struct CopyShare {
   /// several links (with Preserve::links), which it leaves uncopied, so that a later pass copies
   /// each hardlink group by one process.
   SharedLog* log = nullptr;
+  /// With `log` and `directories` whose names are empty: regular files of more than this many
+  /// bytes (0: none) with one link are left uncopied and recorded in `large`, one name each with
+  /// its size as `entries`, so that the processes copy them together in pieces of this size.
+  std::uint64_t split_size = 0;
+  SharedLog* large = nullptr;
+  /// A step of copying split files: the walk reads only the files `pieces` names (the
+  /// `directories` give their names), one job for each piece, and the steps record what the
+  /// next needs in `log` (create: each file's name and the name it was created under, as two
+  /// names; piece: each file a piece of which failed; commit: each file committed).
+  SplitStep split = SplitStep::none;
+  const std::vector<SharedPiece>* pieces = nullptr;  ///< sorted by (root, path, name, offset)
   /// Whether the entry with inode number `inode` is this process's to copy.
   [[nodiscard]] bool takes(std::uint64_t inode) const {
     if (count <= 1) return count == 1;
@@ -147,6 +185,9 @@ struct CopyOptions {
   /// The walk stats every regular file it finds, so that CopyProgress knows the bytes to copy
   /// before they are copied (a progress line's total); otherwise the engines stat them.
   bool stat_in_walk = false;
+  /// Several processes copying one tree (dist::copy_tree_shared): files of more than this many
+  /// bytes are copied in pieces of this size by all of them (0: each file by one process).
+  std::uint64_t split_size = 0;
   /// Paths below a source root (as TreeSummary::unreadable lists them) to leave out.
   std::vector<std::string> skip;
   /// This process's share of the entries (several processes copying one tree).

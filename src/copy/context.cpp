@@ -167,6 +167,12 @@ void FileContext::plan(FileJob& job, int source_fd, const struct ::stat& st, Fil
     outcome.cancelled = true;
     return;
   }
+  if (job.dealt_in != nullptr && leaves_for_later(*job.dealt_in, job.name, st)) {
+    plan.left = true;
+    if (progress_ != nullptr) progress_->files_found.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  if (job.piece != nullptr) return plan_piece(job, source_fd, st, plan, outcome);
   struct ::stat found {};
   const Existing existing =
       check_existing(*job.dir, job.destination_name(), st, false, found, outcome);
@@ -196,6 +202,96 @@ void FileContext::plan(FileJob& job, int source_fd, const struct ::stat& st, Fil
                      (options_.reflink == Reflink::always ||
                       !reflink_refused_.load(std::memory_order_relaxed));
   plan_creation(job, st, existing == Existing::replace, plan);
+  plan.may_share_extents = options_.reflink == Reflink::automatic ||
+                           options_.reflink == Reflink::always ||
+                           destination_never_shares(plan.create_dir);
+  plan.action = FilePlan::Action::copy;
+}
+
+bool FileContext::leaves_for_later(const SharedDirectory& dealt, const std::string& name,
+                                   const struct ::stat& st) {
+  const CopyShare& share = options_.share;
+  if (share.log == nullptr || S_ISDIR(st.st_mode)) return false;
+  if (options_.preserve.links && st.st_nlink > 1) {
+    // A name of a hardlink group: the pass that copies each group by one process takes it.
+    share.log->add(SharedDirectory{dealt.root, dealt.path, 0, {name}});
+    return true;
+  }
+  if (S_ISREG(st.st_mode) && share.large != nullptr && share.split_size > 0 &&
+      !options_.dry_run && static_cast<std::uint64_t>(st.st_size) > share.split_size) {
+    share.large->add(
+        SharedDirectory{dealt.root, dealt.path, static_cast<std::uint64_t>(st.st_size), {name}});
+    return true;
+  }
+  return false;
+}
+
+// A step of a split file (SplitStep): the create step plans the destination as a whole file's,
+// with no data; the piece step only the piece's data, into the destination as it was created;
+// the commit step no data, and the metadata and the name as a whole file's.
+void FileContext::plan_piece(FileJob& job, int source_fd, const struct ::stat& st,
+                             FilePlan& plan, FileOutcome& outcome) {
+  const SharedPiece& piece = *job.piece;
+  const SplitStep step = options_.share.split;
+  plan.piece = true;
+  if (static_cast<std::uint64_t>(st.st_size) != piece.size) {
+    outcome.fail("read", "the source changed while it was copied", false);
+    return;
+  }
+  if (step == SplitStep::commit && piece.failed) {
+    // A piece failed, and said so: the file is not finished (and what was created goes).
+    plan.left = true;
+    return;
+  }
+  plan.size = piece.size;
+  bool exists = false;
+  if (step == SplitStep::create) {
+    struct ::stat found {};
+    const Existing existing =
+        check_existing(*job.dir, job.destination_name(), st, false, found, outcome);
+    if (existing == Existing::failed) return;
+    if (existing == Existing::keep) {
+      entry_kept(EntryType::file, *job.dir, job.name, job.destination_name());
+      return;
+    }
+    exists = existing == Existing::replace;
+  } else {
+    exists = static_cast<Commit>(piece.commit) != Commit::direct;
+  }
+  plan_creation(job, st, exists, plan);
+  // Every process opens the destination for writing, its owner included: it stays writable by
+  // its owner until the commit step gives it its mode.
+  const bool writable = (plan.create_mode & 0600) == 0600 || plan.commit == Commit::inplace;
+  if (step == SplitStep::create) {
+    plan.sparse = true;  // sized when created, and no data: every piece writes inside the size
+    plan.create_mode |= 0600;
+  } else {
+    // The destination exists under the name its owner created it under, with its size.
+    plan.create_name = piece.into;
+    if (plan.commit == Commit::rename) plan.temp_name = piece.into;
+    // As the create step opened it: an in-place destination through a symlink too.
+    plan.create_flags = plan.commit == Commit::inplace ? O_WRONLY | O_CLOEXEC
+                                                       : O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+    plan.sized = true;
+    if (!writable) plan.fix_mode = true;
+    if (step == SplitStep::piece) {
+      plan.commit = Commit::inplace;  // a piece never removes the file: its owner does
+      plan.fix_mode = false;
+      plan_extents(source_fd, plan);
+      std::vector<Extent> mine;
+      plan.data_bytes = 0;
+      const std::uint64_t from = piece.offset, to = piece.offset + piece.length;
+      for (const Extent& e : plan.extents) {
+        const std::uint64_t a = std::max(e.offset, from), b = std::min(e.offset + e.length, to);
+        if (a < b) {
+          mine.push_back({a, b - a});
+          plan.data_bytes += b - a;
+        }
+      }
+      plan.extents = std::move(mine);
+      plan.zero_blocks_to_holes = options_.sparse == Sparse::always;
+    }
+  }
   plan.may_share_extents = options_.reflink == Reflink::automatic ||
                            options_.reflink == Reflink::always ||
                            destination_never_shares(plan.create_dir);
@@ -333,6 +429,10 @@ bool FileContext::all_zero(std::span<const char> data) {
 void FileContext::finish(FileJob& job, FilePlan& plan, int source_fd, int destination_fd,
                          FileOutcome& outcome) {
   if (!outcome.ok()) return;
+  if (plan.piece && options_.share.split != SplitStep::commit) {
+    plan.committed = true;  // created and sized, or a piece written: the commit step finishes it
+    return;
+  }
   if (plan.sparse && !plan.sized && !plan.reflinked && plan.size > 0) {
     if (const long rc = sys::truncate_fd(destination_fd, plan.size); rc < 0)
       return outcome.fail("truncate", static_cast<int>(-rc), true);
@@ -361,6 +461,11 @@ void FileContext::remove_partial(FilePlan& plan) {
 }
 
 void FileContext::done(FileJob& job, FilePlan& plan, FileOutcome& outcome) {
+  if (plan.left && outcome.ok()) {
+    job.dir.reset();
+    return;
+  }
+  if (plan.piece && options_.share.split != SplitStep::commit) return piece_done(job, plan, outcome);
   if (options_.record_latencies && plan.started_ns != 0) {
     const std::int64_t latency = now_ns() - plan.started_ns;
     std::lock_guard lock(mutex_);
@@ -386,6 +491,37 @@ void FileContext::done(FileJob& job, FilePlan& plan, FileOutcome& outcome) {
                   job.dir->destination_path(job.destination_name()), plan.reflinked, false);
     if (plan.link_target) links_.copied(plan.source.st_dev, plan.source.st_ino);
     if (progress_ != nullptr) progress_->entries_done.fetch_add(1, std::memory_order_relaxed);
+    if (plan.piece && options_.share.log != nullptr)  // SplitStep::commit: the file is done
+      options_.share.log->add(
+          SharedDirectory{job.piece->root, job.piece->path, 0, {job.piece->name}});
+  }
+  job.dir.reset();
+}
+
+// The create or piece step of a split file is over: its bytes are counted (the file is, once, by
+// the commit step), and the next step is told what it needs (CopyShare::split).
+void FileContext::piece_done(FileJob& job, FilePlan& plan, FileOutcome& outcome) {
+  const SharedPiece& piece = *job.piece;
+  SharedLog* log = options_.share.log;
+  const bool create = options_.share.split == SplitStep::create;
+  if (outcome.ok()) {
+    if (plan.action == FilePlan::Action::copy && create) {
+      if (log != nullptr)
+        log->add(SharedDirectory{piece.root, piece.path, static_cast<std::uint64_t>(plan.commit),
+                                 {piece.name, plan.create_name}});
+    } else if (plan.action == FilePlan::Action::copy) {
+      bytes_.fetch_add(outcome.bytes, std::memory_order_relaxed);
+    }
+    job.dir.reset();
+    return;
+  }
+  if (create) remove_partial(plan);
+  if (!create && log != nullptr) log->add(SharedDirectory{piece.root, piece.path, 0, {piece.name}});
+  if (!outcome.cancelled) {
+    entry_failed(*job.dir, job.name, outcome.operation, outcome.code, outcome.on_destination,
+                 std::move(outcome.detail));
+    if (outcome.on_destination && (outcome.code == ENOSPC || outcome.code == EDQUOT))
+      fatal(Error::from_errno(outcome.code, "the destination is full"));
   }
   job.dir.reset();
 }

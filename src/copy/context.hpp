@@ -129,6 +129,12 @@ class FileContext {
 
   HardlinkRegistry& links() { return links_; }
 
+  /// In a walk of dealt directories (CopyShare::log): whether the entry `name` of `dealt`, whose
+  /// stat is `st`, is left to a later pass, and recorded for it (a name with several links, a
+  /// file to split).
+  [[nodiscard]] bool leaves_for_later(const SharedDirectory& dealt, const std::string& name,
+                                      const struct ::stat& st);
+
   /// The result, once everything is done. Call once.
   [[nodiscard]] CopyResult take_result();
 
@@ -138,6 +144,9 @@ class FileContext {
   void tell_copied(EntryType type, std::string source, std::string destination, bool reflinked,
                    bool skipped);
   void plan_extents(int source_fd, FilePlan& plan);
+  void plan_piece(FileJob& job, int source_fd, const struct ::stat& st, FilePlan& plan,
+                  FileOutcome& outcome);
+  void piece_done(FileJob& job, FilePlan& plan, FileOutcome& outcome);
   void plan_creation(FileJob& job, const struct ::stat& st, bool exists, FilePlan& plan);
   void remove_partial(FilePlan& plan);
 

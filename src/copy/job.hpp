@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ccopy/copy.hpp"
 #include "copy/dir.hpp"
 
 namespace ccopy::copy {
@@ -21,6 +22,12 @@ struct FileJob {
   std::string rename;            ///< the destination's name when it differs (a root file)
   std::uint64_t walk_size = 0;   ///< its size when the walk stat'ed it (CopyOptions::stat_in_walk)
   bool follow = false;           ///< open it following a symlink (cp -L)
+  /// In a walk of dealt directories that leaves files to later passes (the names with several
+  /// links, CopyShare::log; the files to split, CopyShare::large): the directory it was dealt
+  /// in. The walk did not stat the file; plan(), given the engine's fstat, decides.
+  const SharedDirectory* dealt_in = nullptr;
+  /// A step of a split copy (CopyShare::split): the piece (create, commit: the file) it is.
+  const SharedPiece* piece = nullptr;
 
   [[nodiscard]] int source_dir() const { return dir->source_fd(); }
   [[nodiscard]] int destination_dir() const { return dir->destination_fd(); }
@@ -74,6 +81,8 @@ struct FilePlan {
   bool reflinked = false;
   bool sized = false;           ///< the destination was given its size when created
   bool link_target = false;     ///< the first name of a hardlink group: others link to it
+  bool left = false;            ///< left to a later pass (FileJob::dealt_in): not counted
+  bool piece = false;           ///< a step of a split file (FileJob::piece): never cloned whole
   bool fix_mode = false;        ///< fchmod after create: the umask or special bits
   std::int64_t started_ns = 0;
 };

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <tuple>
 #include <fmt/format.h>
 
 #include "copy/metadata.hpp"
@@ -62,29 +63,6 @@ std::string base_of(std::string path) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   const std::size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// Opens the directory `path` below `dir`, a component run at a time where the path is longer
-// than the kernel takes at once (PATH_MAX), as the walk itself goes deeper than that. Returns
-// a descriptor or -errno.
-long open_directory_below(int dir, const std::string& path, int flags) {
-  constexpr std::size_t kRun = 3072;
-  if (path.size() < kRun) return sys::open_directory_at(dir, path.c_str(), flags);
-  sys::unique_fd at;
-  std::size_t from = 0;
-  while (from < path.size()) {
-    std::size_t to = path.size();
-    if (to - from >= kRun) {
-      to = path.rfind('/', from + kRun);
-      if (to == std::string::npos || to <= from) return -ENAMETOOLONG;  // one name too long
-    }
-    const std::string run = path.substr(from, to - from);
-    const long fd = sys::open_directory_at(at.valid() ? at.get() : dir, run.c_str(), flags);
-    if (fd < 0) return fd;
-    at.reset(static_cast<int>(fd));
-    from = to + 1;
-  }
-  return at.release();
 }
 
 dev_t root_device(const DirNode& dir) {
@@ -359,14 +337,32 @@ void Walk::read_names(Listing& listing, Found& found) {
   listing.done = true;
 }
 
-// In a walk of whole dealt directories that records what it leaves: whether the entry has
-// several links, and is left (recorded) for the pass that copies each hardlink group whole.
+// In a walk of whole dealt directories that records what it leaves: whether the entry is left
+// (and recorded) for a later pass: the one that copies each hardlink group whole, or the steps
+// that copy a large file in pieces.
 bool Walk::left_for_later(const Listing& listing, const char* name, const struct ::stat& st) {
-  if (listing.dealt == nullptr || !listing.dealt->names.empty() || options_.share.log == nullptr ||
-      !options_.preserve.links || st.st_nlink <= 1)
-    return false;
-  options_.share.log->add(SharedDirectory{listing.root, listing.dealt->path, 0, {name}});
-  return true;
+  if (listing.dealt == nullptr || !listing.dealt->names.empty()) return false;
+  return context_.leaves_for_later(*listing.dealt, name, st);
+}
+
+// A step of a split copy: a job for each piece of the file `name` of the listing's directory.
+void Walk::add_pieces(const Listing& listing, const char* name, bool follow, Found& found) {
+  const std::vector<SharedPiece>& pieces = *options_.share.pieces;
+  const auto key = [](const SharedPiece& p) { return std::tie(p.root, p.path, p.name); };
+  const std::string path = listing.dealt->path, file = name;
+  const auto wanted = std::make_tuple(listing.root, std::cref(path), std::cref(file));
+  auto at = std::lower_bound(pieces.begin(), pieces.end(), wanted,
+                             [&](const SharedPiece& p, const auto& w) { return key(p) < w; });
+  for (; at != pieces.end() && key(*at) == wanted; ++at) {
+    FileJob job;
+    job.dir = DirRef(listing.dir.get());
+    job.name = name;
+    job.follow = follow;
+    job.piece = &*at;
+    // The file is found (for the progress line) once, by the step that finishes it.
+    if (options_.share.split == SplitStep::commit) context_.file_found(0);
+    found.jobs.push_back(std::move(job));
+  }
 }
 
 void Walk::found_entry(Listing& listing, const char* name, unsigned char type, std::uint64_t inode,
@@ -383,10 +379,14 @@ void Walk::found_entry(Listing& listing, const char* name, unsigned char type, s
   if (listing.dealt != nullptr && type == DT_DIR) return;
   // A file of another process's share is not stat'ed for its size: that process counts it.
   const bool size_wanted = type == DT_REG && options_.stat_in_walk && options_.share.takes(inode);
-  // A walk that leaves the entries with several links for later needs their count of links.
-  const bool links_wanted = listing.dealt != nullptr && listing.dealt->names.empty() &&
-                            options_.share.log != nullptr && options_.preserve.links;
-  if (type == DT_UNKNOWN || follow || special || size_wanted || links_wanted) {
+  // A walk that leaves entries for later (those with several links, the files to split) needs
+  // their count of links and size: a regular file's come from the engine's fstat after open
+  // (FileJob::dealt_in), so that only the other kinds, which are stat'ed to be copied anyway,
+  // are stat'ed here for it.
+  const bool leaves = listing.dealt != nullptr && listing.dealt->names.empty() &&
+                      options_.share.log != nullptr;
+  const bool links_wanted = leaves && options_.preserve.links;
+  if (type == DT_UNKNOWN || follow || special || size_wanted || (links_wanted && type != DT_REG)) {
     const long rc = sys::stat_at(dir.source_fd(), name, st, follow ? 0 : AT_SYMLINK_NOFOLLOW);
     if (rc < 0) {
       context_.entry_failed(dir, name, "stat", static_cast<int>(-rc), false);
@@ -399,6 +399,11 @@ void Walk::found_entry(Listing& listing, const char* name, unsigned char type, s
     if (type != DT_DIR && left_for_later(listing, name, st)) return;
   }
   if (type != DT_DIR && !options_.share.takes(inode)) return;  // another process's
+  if (options_.share.pieces != nullptr) {
+    if (type == DT_REG) add_pieces(listing, name, follow, found);
+    else context_.entry_failed(dir, name, "open", 0, false, "it is no longer a regular file");
+    return;
+  }
   switch (type) {
     case DT_DIR:
       found.pending.push_back(Pending{DirRef(&dir), name, follow, listing.root, nullptr});
@@ -409,6 +414,7 @@ void Walk::found_entry(Listing& listing, const char* name, unsigned char type, s
       job.name = name;
       job.follow = follow;
       job.walk_size = known ? static_cast<std::uint64_t>(st.st_size) : 0;
+      if (leaves && !known) job.dealt_in = listing.dealt;
       context_.file_found(job.walk_size);
       found.jobs.push_back(std::move(job));
       return;
@@ -634,9 +640,9 @@ std::unique_ptr<Walk::Listing> Walk::open_dealt(Pending& pending) {
   FileJob probe;
   probe.follow = true;
   flags |= context_.source_flags(probe) & O_NOATIME;
-  long src = open_directory_below(root.source_fd(), pending.dealt->path, flags);
+  long src = sys::open_directory_below(root.source_fd(), pending.dealt->path, flags);
   if (src < 0 && context_.retry_without_noatime(flags, static_cast<int>(-src)))
-    src = open_directory_below(root.source_fd(), pending.dealt->path, flags & ~O_NOATIME);
+    src = sys::open_directory_below(root.source_fd(), pending.dealt->path, flags & ~O_NOATIME);
   if (src < 0) {
     context_.entry_failed(root, path, "open", static_cast<int>(-src), false);
     return nullptr;
@@ -649,7 +655,7 @@ std::unique_ptr<Walk::Listing> Walk::open_dealt(Pending& pending) {
   }
   long dst = root.destination_fd() < 0
                  ? -ENOENT
-                 : open_directory_below(root.destination_fd(), pending.dealt->path,
+                 : sys::open_directory_below(root.destination_fd(), pending.dealt->path,
                                         options_.dereference ? 0 : O_NOFOLLOW);
   bool fresh = false;
   if (dst < 0 && options_.dry_run) {

@@ -71,6 +71,7 @@ class Walk final : public FileSource {
   std::unique_ptr<Listing> open_dealt(Pending& pending);
   void read_names(Listing& listing, Found& found);
   bool left_for_later(const Listing& listing, const char* name, const struct ::stat& st);
+  void add_pieces(const Listing& listing, const char* name, bool follow, Found& found);
 
   FileContext& context_;
   const CopyOptions& options_;

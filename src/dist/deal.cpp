@@ -100,6 +100,32 @@ std::vector<SharedDirectory> group_names(std::vector<SharedDirectory> names) {
   return grouped;
 }
 
+PieceDeal deal_pieces(std::vector<SharedDirectory> files, std::uint64_t piece_size,
+                      unsigned ranks) {
+  ranks = std::max(ranks, 1u);
+  piece_size = std::max<std::uint64_t>(piece_size, 1);
+  PieceDeal deal;
+  deal.pieces.resize(ranks);
+  deal.files.resize(ranks);
+  std::sort(files.begin(), files.end(), [](const SharedDirectory& a, const SharedDirectory& b) {
+    return std::tie(a.root, a.path, a.names) < std::tie(b.root, b.path, b.names);
+  });
+  std::uint64_t next = 0;
+  for (const SharedDirectory& f : files) {
+    if (f.names.size() != 1) continue;
+    SharedPiece whole{f.root, f.path, f.names.front(), f.entries, 0, f.entries, {}, 0, false};
+    deal.files[next % ranks].push_back(whole);
+    for (std::uint64_t at = 0; at < f.entries; at += piece_size) {
+      SharedPiece piece = whole;
+      piece.offset = at;
+      piece.length = std::min(piece_size, f.entries - at);
+      deal.pieces[next % ranks].push_back(std::move(piece));
+      ++next;
+    }
+  }
+  return deal;
+}
+
 std::string encode_directories(const std::vector<SharedDirectory>& directories) {
   std::string out = kMagic;
   put_number(out, directories.size());

@@ -26,6 +26,20 @@ namespace ccopy::dist {
 /// directory, its names sorted and each once, the directories in (root, path) order.
 [[nodiscard]] std::vector<SharedDirectory> group_names(std::vector<SharedDirectory> names);
 
+/// The split files of a shared copy dealt to the ranks in pieces: each file's pieces and its
+/// owner (the rank of its first piece, which creates and finishes it), per rank.
+struct PieceDeal {
+  std::vector<std::vector<SharedPiece>> pieces;  ///< per rank: the pieces it copies
+  std::vector<std::vector<SharedPiece>> files;   ///< per rank: the files it owns, whole
+};
+
+/// `files` (one name each, `entries` its size, as CopyShare::large records them) cut into pieces
+/// of `piece_size` bytes (the last one shorter), dealt round robin to `ranks` in the order of
+/// (root, path, name), so that every rank's share of the bytes is within a piece of the fair
+/// one. Deterministic; each list sorted by (root, path, name, offset).
+[[nodiscard]] PieceDeal deal_pieces(std::vector<SharedDirectory> files, std::uint64_t piece_size,
+                                    unsigned ranks);
+
 /// Directories (with their names) as bytes, to broadcast, and back; false for bytes it did not
 /// write.
 [[nodiscard]] std::string encode_directories(const std::vector<SharedDirectory>& directories);

@@ -4,14 +4,19 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
+#include <tuple>
 
 #include "dist/deal.hpp"
 #include "dist/relay.hpp"
 #include "dist/result_codec.hpp"
+#include "copy/job.hpp"
+#include "sys/sys.hpp"
 
 namespace ccopy::dist {
 namespace {
@@ -58,8 +63,10 @@ std::string parent_of(const std::string& path) {
   return slash == 0 ? "/" : p.substr(0, slash);
 }
 
-// Every rank's list of names recorded in pass 2, as one list on every rank.
-std::vector<SharedDirectory> every_ranks_names(Comm& comm, SharedLog& log, bool& readable) {
+// Every rank's records in `log`, as one list on every rank: grouped by directory (the names
+// recorded in pass 2, group_names), or each record as it is, sorted.
+std::vector<SharedDirectory> every_ranks_names(Comm& comm, SharedLog& log, bool& readable,
+                                               bool group = true) {
   const std::vector<std::string> lists = comm.gather(encode_directories(log.take()), 0);
   std::string bytes;
   if (comm.rank() == 0) {
@@ -69,7 +76,11 @@ std::vector<SharedDirectory> every_ranks_names(Comm& comm, SharedLog& log, bool&
       if (!decode_directories(list, part)) bytes = "unreadable";
       for (SharedDirectory& d : part) every.push_back(std::move(d));
     }
-    if (bytes.empty()) bytes = encode_directories(group_names(std::move(every)));
+    if (!group)
+      std::sort(every.begin(), every.end(), [](const SharedDirectory& a, const SharedDirectory& b) {
+        return std::tie(a.root, a.path, a.names) < std::tie(b.root, b.path, b.names);
+      });
+    if (bytes.empty()) bytes = encode_directories(group ? group_names(std::move(every)) : every);
   }
   comm.broadcast(bytes, 0);
   std::vector<SharedDirectory> names;
@@ -81,6 +92,139 @@ CopyResult unreadable_list(const char* what) {
   CopyResult r;
   r.fatal = Error::failure(fmt::format("the ranks' list of {} cannot be read", what));
   return r;
+}
+
+// The record of `log` (sorted, as every_ranks_names gives it ungrouped) for the piece's file.
+const SharedDirectory* record_of(const std::vector<SharedDirectory>& records,
+                                 const SharedPiece& p) {
+  const auto key = std::tie(p.root, p.path, p.name);
+  auto at = std::lower_bound(records.begin(), records.end(), key,
+                             [](const SharedDirectory& r, const auto& k) {
+                               const std::string& name = r.names.empty() ? r.path : r.names[0];
+                               return std::tie(r.root, r.path, name) < k;
+                             });
+  if (at == records.end() || at->names.empty() || at->root != p.root || at->path != p.path ||
+      at->names[0] != p.name)
+    return nullptr;
+  return &*at;
+}
+
+// One step of the split files: a copy_tree() of just `pieces` (their files' names as the dealt
+// directories), recording in `log` what the next step needs.
+CopyResult split_step(const std::vector<CopyRoot>& roots, Engine& engine,
+                      const EngineOptions& engine_options, const CopyOptions& options,
+                      SplitStep step, const std::vector<SharedPiece>& pieces, SharedLog& log,
+                      CopyObserver& observer, Relay& relay, CopyProgress* progress) {
+  std::vector<SharedDirectory> names;
+  for (const SharedPiece& p : pieces) names.push_back(SharedDirectory{p.root, p.path, 0, {p.name}});
+  names = group_names(std::move(names));
+  PassObserver tell(observer, relay, false, true);
+  CopyShare share{0, 1, false};
+  share.directories = &names;
+  share.entry_roots = false;
+  share.log = &log;
+  share.split = step;
+  share.pieces = &pieces;
+  CopyResult r = pass(roots, engine, engine_options, options, share, tell, progress);
+  r.copied.directories = 0;
+  return r;
+}
+
+// Removes what the create step made for `files` and the commit step did not finish (a rank
+// stopped on the way): nothing is left under a temporary name, nor a partial file where none was.
+void remove_unfinished(const std::vector<CopyRoot>& roots, const std::vector<SharedPiece>& files,
+                       const std::vector<SharedDirectory>& finished) {
+  for (const SharedPiece& f : files) {
+    if (f.into.empty() || static_cast<copy::Commit>(f.commit) == copy::Commit::inplace) continue;
+    if (record_of(finished, f) != nullptr || f.root >= roots.size()) continue;
+    const std::string& top = roots[f.root].destination;
+    const long dir = f.path.empty() ? sys::open_directory_at(AT_FDCWD, top.c_str(), 0)
+                                    : [&] {
+                                        const long at = sys::open_directory_at(AT_FDCWD, top.c_str(), 0);
+                                        if (at < 0) return at;
+                                        sys::unique_fd base(static_cast<int>(at));
+                                        return sys::open_directory_below(base.get(), f.path, O_NOFOLLOW);
+                                      }();
+    if (dir < 0) continue;
+    sys::unique_fd d(static_cast<int>(dir));
+    (void)sys::remove_at(d.get(), f.into.c_str(), 0);
+  }
+}
+
+// The files pass 2 left to split (CopyShare::large): every rank's, in pieces dealt to all
+// (deal_pieces). Their owners create and size them, every rank copies its pieces into them,
+// and the owners finish each whose pieces are all in, or remove it where one failed.
+void copy_split_files(Comm& comm, const std::vector<CopyRoot>& roots, Engine& engine,
+                      const EngineOptions& engine_options, const CopyOptions& options,
+                      SharedLog& large, CopyObserver& observer, Relay& relay,
+                      std::vector<CopyResult>& mine, bool& stopped) {
+  CopyProgress* progress = relay.counters();
+  const auto rank = static_cast<unsigned>(comm.rank());
+  bool readable = false;
+  std::vector<SharedDirectory> files = every_ranks_names(comm, large, readable, false);
+  if (!readable) {
+    mine.push_back(unreadable_list("files to split"));
+    stopped = true;
+    return;
+  }
+  if (files.empty()) return;
+  PieceDeal deal =
+      deal_pieces(std::move(files), options.split_size, static_cast<unsigned>(comm.size()));
+  std::vector<SharedPiece>& owned = deal.files[rank];
+  std::vector<SharedPiece>& pieces = deal.pieces[rank];
+
+  // The owners create each destination, with its size.
+  SharedLog log;
+  CopyResult created = split_step(roots, engine, engine_options, options, SplitStep::create,
+                                  owned, log, observer, relay, progress);
+  stopped = comm.max(stops(created) ? 1 : 0) != 0;
+  mine.push_back(std::move(created));
+  const std::vector<SharedDirectory> made = every_ranks_names(comm, log, readable, false);
+  const auto named = [&](std::vector<SharedPiece>& list) {
+    std::vector<SharedPiece> kept;
+    for (SharedPiece& p : list) {
+      const SharedDirectory* r = record_of(made, p);
+      if (r == nullptr || r->names.size() != 2) continue;  // kept, or failed: no pieces
+      p.into = r->names[1];
+      p.commit = static_cast<std::uint8_t>(r->entries);
+      kept.push_back(std::move(p));
+    }
+    list = std::move(kept);
+  };
+  named(owned);
+  named(pieces);
+  if (!readable) {
+    mine.push_back(unreadable_list("files created to split"));
+    stopped = true;
+  }
+
+  // Every rank copies its pieces.
+  if (!stopped) {
+    CopyResult copied = split_step(roots, engine, engine_options, options, SplitStep::piece,
+                                   pieces, log, observer, relay, progress);
+    stopped = comm.max(stops(copied) ? 1 : 0) != 0;
+    mine.push_back(std::move(copied));
+  }
+  const std::vector<SharedDirectory> failed = every_ranks_names(comm, log, readable, false);
+
+  // The owners finish their files, or remove those a piece of which failed.
+  std::vector<SharedDirectory> finished;
+  if (!stopped && readable) {
+    for (SharedPiece& f : owned) f.failed = record_of(failed, f) != nullptr;
+    CopyResult done = split_step(roots, engine, engine_options, options, SplitStep::commit,
+                                 owned, log, observer, relay, progress);
+    stopped = comm.max(stops(done) ? 1 : 0) != 0;
+    mine.push_back(std::move(done));
+    finished = log.take();
+    std::sort(finished.begin(), finished.end(),
+              [](const SharedDirectory& a, const SharedDirectory& b) {
+                return std::tie(a.root, a.path, a.names) < std::tie(b.root, b.path, b.names);
+              });
+  } else if (!readable) {
+    mine.push_back(unreadable_list("pieces that failed"));
+    stopped = true;
+  }
+  remove_unfinished(roots, owned, finished);
 }
 
 CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine& engine,
@@ -110,6 +254,8 @@ CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine
   // Pass 2: each rank reads only the directories dealt to it, and copies what they hold but
   // their subdirectories (created in pass 1) and the names with several links (pass 2b).
   SharedLog linked;
+  SharedLog large;  // the files to split
+  const bool split = options.split_size > 0 && ranks > 1 && !options.dry_run;
   if (!stopped) {
     std::vector<SharedDirectory> directories;
     if (!decode_directories(list, directories)) {
@@ -124,6 +270,10 @@ CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine
     share.directories = &dealt;
     share.entry_roots = false;
     share.log = &linked;
+    if (split) {
+      share.split_size = options.split_size;
+      share.large = &large;
+    }
     CopyResult copied = pass(roots, engine, engine_options, options, share, tell, progress);
     copied.copied.directories = 0;
     stopped = comm.max(stops(copied) ? 1 : 0) != 0;
@@ -147,6 +297,11 @@ CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine
     stopped = comm.max(stops(copied) ? 1 : 0) != 0;
     mine.push_back(std::move(copied));
   }
+
+  // Pass 2c: the large files, in pieces by every rank.
+  if (!stopped && split)
+    copy_split_files(comm, roots, engine, engine_options, options, large, observer, relay, mine,
+                     stopped);
 
   // Pass 3: the directories' metadata, by rank 0, once every rank is done writing.
   if (!stopped && first && !options.dry_run) {

@@ -160,7 +160,7 @@ void copy_file_blocking(copy::FileJob& job, copy::FileContext& context,
   else
     context.plan(job, source.get(), st, plan, outcome);
   if (outcome.ok() && plan.action == copy::FilePlan::Action::copy) {
-    if (engine_reflinks && context.engine_may_reflink()) {
+    if (engine_reflinks && context.engine_may_reflink() && !plan.piece) {
       plan.may_share_extents = true;
       if (plan.size > 0 && !context.reflink_refused()) plan.try_reflink = true;
     }

@@ -19,23 +19,33 @@
 namespace ccopy::sys {
 namespace {
 
-// Reads the start of the file `path` (in /proc/self) into `text`, NUL-terminated: 0 or -errno.
-long read_proc_self(const char* path, char (&text)[4096]) {
-  unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return -errno;
-  const ssize_t n = ::read(fd.get(), text, sizeof text - 1);
+// Reads the start of the open file `fd` into `text`, NUL-terminated: 0 or -errno.
+long read_start(int fd, char (&text)[4096]) {
+  const ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
   if (n < 0) return -errno;
   text[n] = '\0';
   return 0;
 }
 
-// Reads the value of `key` ("Threads:") from /proc/self/status.
-long status_field(const char* key) {
-  char text[4096];
-  if (const long rc = read_proc_self("/proc/self/status", text); rc < 0) return rc;
+// Reads the start of the file `path` (in /proc/self) into `text`, NUL-terminated: 0 or -errno.
+long read_proc_self(const char* path, char (&text)[4096]) {
+  unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return -errno;
+  return read_start(fd.get(), text);
+}
+
+// The value of `key` ("\nThreads:") in the text of /proc/self/status, or -ENOENT.
+long field_of(const char* text, const char* key) {
   const char* at = std::strstr(text, key);
   if (at == nullptr) return -ENOENT;
   return std::strtol(at + std::strlen(key), nullptr, 10);
+}
+
+// Reads the value of `key` ("\nThreads:") from /proc/self/status.
+long status_field(const char* key) {
+  char text[4096];
+  if (const long rc = read_proc_self("/proc/self/status", text); rc < 0) return rc;
+  return field_of(text, key);
 }
 
 double seconds(const timeval& tv) {
@@ -51,6 +61,16 @@ ProcessUsage process_usage() {
 }
 
 long thread_count() { return status_field("\nThreads:"); }
+
+StatusFile::StatusFile()
+    : fd_(::open("/proc/self/status", O_RDONLY | O_CLOEXEC)), open_error_(fd_.valid() ? 0 : errno) {}
+
+long StatusFile::thread_count() const {
+  if (!fd_.valid()) return -open_error_;
+  char text[4096];
+  if (const long rc = read_start(fd_.get(), text); rc < 0) return rc;
+  return field_of(text, "\nThreads:");
+}
 
 long reset_peak_rss() {
   unique_fd fd(::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC));

@@ -337,6 +337,26 @@ long open_directory_at(int dir, const char* name, int extra_flags) {
                        result_of(::openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | extra_flags)));
 }
 
+long open_directory_below(int dir, const std::string& path, int flags) {
+  constexpr std::size_t kRun = 3072;
+  if (path.size() < kRun) return open_directory_at(dir, path.c_str(), flags);
+  unique_fd at;
+  std::size_t from = 0;
+  while (from < path.size()) {
+    std::size_t to = path.size();
+    if (to - from >= kRun) {
+      to = path.rfind('/', from + kRun);
+      if (to == std::string::npos || to <= from) return -ENAMETOOLONG;  // one name too long
+    }
+    const std::string run = path.substr(from, to - from);
+    const long fd = open_directory_at(at.valid() ? at.get() : dir, run.c_str(), flags);
+    if (fd < 0) return fd;
+    at.reset(static_cast<int>(fd));
+    from = to + 1;
+  }
+  return at.release();
+}
+
 long stat_fd(int fd, struct ::stat& out) { return filtered(Op::stat, ::fstat(fd, &out)); }
 
 long stat_at(int dir, const char* name, struct ::stat& out, int flags) {

@@ -177,6 +177,19 @@ struct ProcessUsage {
 [[nodiscard]] ProcessUsage process_usage();
 /// The number of threads of this process now (io_uring's kernel workers included), or -errno.
 [[nodiscard]] long thread_count();
+/// /proc/self/status held open, for a thread that reads the thread count often: it reads the
+/// file again from its start and opens nothing (a thread that opened a file while others close
+/// theirs would race with them for descriptor numbers in ThreadSanitizer's view).
+class StatusFile {
+ public:
+  StatusFile();
+  /// As thread_count(), from the file held open; -errno of the open where it failed.
+  [[nodiscard]] long thread_count() const;
+
+ private:
+  unique_fd fd_;
+  int open_error_;
+};
 /// Resets the peak resident set size (VmHWM) to the current one; -errno where not supported.
 [[nodiscard]] long reset_peak_rss();
 /// The peak resident set size in KiB (VmHWM), or -errno.
@@ -234,6 +247,9 @@ namespace ccopy::sys {
 [[nodiscard]] long create_at(int dir, const char* name, int flags, unsigned mode);
 /// openat of a directory (O_RDONLY | O_DIRECTORY | O_CLOEXEC added to `extra_flags`).
 [[nodiscard]] long open_directory_at(int dir, const char* name, int extra_flags);
+/// open_directory_at of the relative `path` below `dir`, a component run at a time where the
+/// path is longer than the kernel takes at once (PATH_MAX), as the walk goes deeper than that.
+[[nodiscard]] long open_directory_below(int dir, const std::string& path, int extra_flags);
 [[nodiscard]] long stat_fd(int fd, struct ::stat& out);
 /// fstatat; `flags` AT_SYMLINK_NOFOLLOW (or 0 to follow).
 [[nodiscard]] long stat_at(int dir, const char* name, struct ::stat& out, int flags);

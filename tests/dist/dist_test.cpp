@@ -2,6 +2,7 @@
 // run in every build, ThreadSanitizer's included. The collectives, the deal of entries into
 // shares, the results' encoding and merging, the roots check, copy_tree_shared() by 1, 2
 // and 3 ranks giving what one process gives, and the benchmark run by 1, 2 and 3 ranks.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/capability.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "ccopy/benchmark.hpp"
 #include "ccopy/engine.hpp"
@@ -53,15 +55,19 @@ void as_ranks(int size, const std::function<void(Comm&)>& body,
 }
 
 // copy_tree_shared() of `tree` by `ranks` ranks as threads with the threads engine, quietly:
-// each rank's result, in rank order.
-std::vector<CopyResult> copy_by_ranks(int ranks, const TreeFixture& tree, const CopyOptions& options) {
+// each rank's result, in rank order (and, given `progress`, each rank's counters).
+std::vector<CopyResult> copy_by_ranks(int ranks, const TreeFixture& tree, const CopyOptions& options,
+                                      std::vector<CopyProgress>* progress = nullptr) {
   const EngineInfo* info = find_engine("threads");
   std::vector<CopyResult> results(static_cast<std::size_t>(ranks));
+  if (progress != nullptr) *progress = std::vector<CopyProgress>(static_cast<std::size_t>(ranks));
   as_ranks(ranks, [&](Comm& comm) {
     std::unique_ptr<Engine> engine = info->make();
     CopyObserver quiet;
-    results[static_cast<std::size_t>(comm.rank())] = copy_tree_shared(
-        comm, {{tree.source(), tree.destination()}}, *engine, EngineOptions{}, options, quiet);
+    const auto r = static_cast<std::size_t>(comm.rank());
+    results[r] = copy_tree_shared(comm, {{tree.source(), tree.destination()}}, *engine,
+                                  EngineOptions{}, options, quiet,
+                                  progress != nullptr ? &(*progress)[r] : nullptr);
   });
   return results;
 }
@@ -802,6 +808,267 @@ TEST(SharedWalk, AnUnreadableDirectoryIsToldOnce) {
   const std::vector<std::string> told = heard.errors();
   ASSERT_EQ(told.size(), 1u);
   EXPECT_EQ(told[0], closed);
+}
+
+// ---- Large files in pieces (CopyOptions::split_size) ----
+
+// Every byte of every file in exactly one piece, the pieces of all files dealt round robin (no
+// rank more than one piece ahead of another), each file owned by the rank of its first piece.
+TEST(DealPieces, EveryByteOnceBalancedWithinAPiece) {
+  std::vector<SharedDirectory> files = {{0, "b", 1000, {"x"}}, {0, "a", 2500, {"y"}},
+                                        {1, "", 999, {"z"}},  {0, "a", 10, {"w"}}};
+  const PieceDeal deal = deal_pieces(files, 300, 3);
+  ASSERT_EQ(deal.pieces.size(), 3u);
+  std::map<std::string, std::uint64_t> covered;
+  std::vector<std::uint64_t> bytes(3, 0);
+  std::size_t owned = 0;
+  std::vector<SharedPiece> all;
+  for (unsigned r = 0; r < 3; ++r)
+    for (const SharedPiece& p : deal.pieces[r]) {
+      EXPECT_LE(p.length, 300u);
+      bytes[r] += p.length;
+      all.push_back(p);
+    }
+  std::sort(all.begin(), all.end(), [](const SharedPiece& a, const SharedPiece& b) {
+    return std::tie(a.path, a.name, a.offset) < std::tie(b.path, b.name, b.offset);
+  });
+  for (const SharedPiece& p : all) {
+    EXPECT_EQ(covered[p.path + "/" + p.name], p.offset) << "no gap, no overlap";
+    covered[p.path + "/" + p.name] += p.length;
+  }
+  for (unsigned r = 0; r < 3; ++r) {
+    EXPECT_TRUE(std::is_sorted(deal.pieces[r].begin(), deal.pieces[r].end(),
+                               [](const SharedPiece& a, const SharedPiece& b) {
+                                 return std::tie(a.root, a.path, a.name, a.offset) <
+                                        std::tie(b.root, b.path, b.name, b.offset);
+                               }));
+    for (const SharedPiece& f : deal.files[r]) {
+      ++owned;
+      EXPECT_EQ(f.offset, 0u);
+      EXPECT_EQ(f.length, f.size);
+      // Its owner copies its first piece.
+      EXPECT_TRUE(std::any_of(deal.pieces[r].begin(), deal.pieces[r].end(),
+                              [&](const SharedPiece& p) {
+                                return p.path == f.path && p.name == f.name && p.offset == 0;
+                              }));
+    }
+  }
+  EXPECT_EQ(owned, 4u);
+  EXPECT_EQ(covered["b/x"], 1000u);
+  EXPECT_EQ(covered["a/y"], 2500u);
+  EXPECT_EQ(covered["/z"], 999u);
+  EXPECT_EQ(covered["a/w"], 10u);
+  const auto [low, high] = std::minmax_element(bytes.begin(), bytes.end());
+  EXPECT_LE(*high - *low, 300u);
+  // The same deal whatever the order of the list.
+  std::reverse(files.begin(), files.end());
+  const PieceDeal again = deal_pieces(files, 300, 3);
+  for (unsigned r = 0; r < 3; ++r) {
+    ASSERT_EQ(again.pieces[r].size(), deal.pieces[r].size());
+    for (std::size_t i = 0; i < deal.pieces[r].size(); ++i) {
+      EXPECT_EQ(again.pieces[r][i].path + "/" + again.pieces[r][i].name,
+                deal.pieces[r][i].path + "/" + deal.pieces[r][i].name);
+      EXPECT_EQ(again.pieces[r][i].offset, deal.pieces[r][i].offset);
+    }
+  }
+}
+
+// Writes `size` bytes of a pattern that differs at every offset (and between files) to `path`.
+void write_pattern(const std::string& path, std::uint64_t size, unsigned seed) {
+  std::ofstream out(path, std::ios::binary);
+  std::string block(64 * 1024, '\0');
+  for (std::uint64_t at = 0; at < size; at += block.size()) {
+    for (std::size_t i = 0; i < block.size(); ++i)
+      block[i] = static_cast<char>((at + i) * 2654435761u >> (13 + seed % 7));
+    out.write(block.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(block.size(), size - at)));
+  }
+}
+
+// Large files (dense, sparse, read-only, one just at the size that splits), copied by 3 ranks
+// in pieces of 256 KiB: the tree lists as one process's copy, the sparse file keeps its holes,
+// no temporary name is left, and every rank wrote some of the bytes.
+class SplitCopy : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SplitCopy, PiecesByEveryRankGiveWhatOneProcessGives) {
+  const EngineInfo* info = find_engine(GetParam());
+  ASSERT_NE(info, nullptr);
+  TreeFixture tree(0, 0);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  constexpr std::uint64_t kPiece = 256 * 1024;
+  const std::string src = tree.source();
+  ASSERT_EQ(::mkdir((src + "/deep").c_str(), 0755), 0);
+  write_pattern(src + "/deep/dense", 3 * kPiece + 12345, 1);
+  write_pattern(src + "/exactly", kPiece, 2);  // not more than a piece: copied whole
+  write_pattern(src + "/small", 1000, 3);
+  write_pattern(src + "/readonly", 2 * kPiece + 1, 4);
+  ASSERT_EQ(::chmod((src + "/readonly").c_str(), 0444), 0);
+  {
+    const int fd = ::open((src + "/sparse").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    ASSERT_GE(fd, 0);
+    const std::string data(100 * 1024, 'd');
+    ASSERT_EQ(::pwrite(fd, data.data(), data.size(), 300 * 1024), static_cast<ssize_t>(data.size()));
+    ASSERT_EQ(::pwrite(fd, data.data(), data.size(), 900 * 1024), static_cast<ssize_t>(data.size()));
+    ASSERT_EQ(::ftruncate(fd, 1536 * 1024), 0);
+    ::close(fd);
+  }
+  CopyOptions options = testing::archive_options();
+  options.split_size = kPiece;
+  {
+    std::unique_ptr<Engine> engine = info->make();
+    const CopyResult single = tree.copy(*engine, EngineOptions{}, options);
+    if (!single.ok() && single.fatal) GTEST_SKIP() << single.fatal.message();
+    ASSERT_TRUE(single.ok()) << testing::first_error(single);
+  }
+  const std::string expected = testing::tree_listing(tree.destination());
+  ASSERT_TRUE(tree.reset());
+  std::vector<CopyResult> results(3);
+  std::vector<CopyProgress> progress(3);
+  as_ranks(3, [&](Comm& comm) {
+    std::unique_ptr<Engine> engine = info->make();
+    CopyObserver quiet;
+    const auto r = static_cast<std::size_t>(comm.rank());
+    results[r] = copy_tree_shared(comm, {{tree.source(), tree.destination()}}, *engine,
+                                  EngineOptions{}, options, quiet, &progress[r]);
+  });
+  std::uint64_t bytes = 0;
+  for (const char* name : {"deep/dense", "exactly", "small", "readonly"})
+    bytes += std::filesystem::file_size(src + "/" + name);
+  for (const CopyResult& r : results) {
+    EXPECT_TRUE(r.ok()) << testing::first_error(r);
+    EXPECT_EQ(r.copied.files, 5u);
+    EXPECT_EQ(r.copied.bytes, bytes + 2 * 100 * 1024);  // the sparse file's data, not its holes
+  }
+  // Ranks 1 and 2 count their own share: each wrote pieces.
+  EXPECT_GT(progress[1].bytes_done.load(), 0u);
+  EXPECT_GT(progress[2].bytes_done.load(), 0u);
+  EXPECT_EQ(progress[0].files_done.load(), 5u);
+  EXPECT_EQ(progress[0].files_found.load(), 5u);
+  EXPECT_EQ(testing::tree_listing(tree.destination()), expected);
+  struct ::stat st {};
+  ASSERT_EQ(::stat((tree.destination() + "/sparse").c_str(), &st), 0);
+  EXPECT_LT(static_cast<std::uint64_t>(st.st_blocks) * 512, 1536u * 1024) << "holes kept";
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(tree.destination()))
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".ccopy-")) << entry.path();
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, SplitCopy,
+                         ::testing::Values("threads", "kernel", "uring", "uv"),
+                         [](const auto& param) { return std::string(param.param); });
+
+// A file split over an existing one is written under a temporary name and renamed over it once
+// every piece is in (a new inode, the old content whole until then), as one process does.
+TEST(SplitCopyOverwrite, ReplacesAnExistingFileAtomically) {
+  TreeFixture tree(0, 0);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  write_pattern(tree.source() + "/big", 5 * 64 * 1024 + 7, 5);
+  ASSERT_EQ(::mkdir(tree.destination().c_str(), 0755), 0);
+  write_pattern(tree.destination() + "/big", 100, 6);
+  struct ::stat before {};
+  ASSERT_EQ(::stat((tree.destination() + "/big").c_str(), &before), 0);
+  CopyOptions options = testing::archive_options();
+  options.overwrite = Overwrite::replace;
+  options.split_size = 64 * 1024;
+  std::vector<CopyProgress> progress;
+  const std::vector<CopyResult> results = copy_by_ranks(2, tree, options, &progress);
+  for (const CopyResult& r : results) {
+    EXPECT_TRUE(r.ok()) << testing::first_error(r);
+    EXPECT_EQ(r.copied.files, 1u);
+  }
+  EXPECT_GT(progress[1].bytes_done.load(), 0u) << "both ranks wrote pieces of the one file";
+  EXPECT_LT(progress[1].bytes_done.load(), 5u * 64 * 1024 + 7);
+  struct ::stat after {};
+  ASSERT_EQ(::stat((tree.destination() + "/big").c_str(), &after), 0);
+  EXPECT_NE(after.st_ino, before.st_ino);
+  EXPECT_TRUE(tree.verify().ok()) << tree.verify().first;
+  std::size_t names = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(tree.destination())) {
+    (void)entry;
+    ++names;
+  }
+  EXPECT_EQ(names, 1u) << "no temporary name left";
+}
+
+// A piece that fails (a write refused on one rank) fails its file once, with its name: the
+// file its owner created is removed, the other file is whole, and every rank says so.
+TEST(SplitCopyErrors, AFailedPieceRemovesItsFileAndIsToldOnce) {
+  TreeFixture tree(0, 0);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  constexpr std::uint64_t kPiece = 64 * 1024;
+  write_pattern(tree.source() + "/one", 6 * kPiece, 7);
+  write_pattern(tree.source() + "/two", 6 * kPiece, 8);
+  CopyOptions options = testing::archive_options();
+  options.split_size = kPiece;
+  std::atomic<int> writes{0};
+  std::vector<CopyResult> results;
+  std::vector<CopyProgress> progress;
+  {
+    // The threads engine writes a piece in one write: the fifth write anywhere fails.
+    testing::ScopedFault fault([&](sys::Op op, long result) {
+      if (op == sys::Op::write && result > 0 && writes.fetch_add(1) == 4) return -long{EIO};
+      return result;
+    });
+    results = copy_by_ranks(3, tree, options, &progress);
+  }
+  ASSERT_GE(writes.load(), 5);
+  // Both files were in pieces on every rank (one directory alone would be one rank's).
+  for (const CopyProgress& p : progress) EXPECT_GT(p.bytes_done.load(), 0u);
+  for (const CopyResult& r : results) {
+    EXPECT_EQ(r.failed, 1u);
+    EXPECT_EQ(r.copied.files, 1u);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].operation, "write");
+    EXPECT_EQ(r.errors[0].code, EIO);
+  }
+  const std::string failed = results[0].errors[0].path;
+  const std::string name = failed.substr(failed.rfind('/') + 1);
+  ASSERT_TRUE(name == "one" || name == "two") << failed;
+  const std::string other = name == "one" ? "two" : "one";
+  EXPECT_FALSE(std::filesystem::exists(tree.destination() + "/" + name));
+  VerifyResult verdict;
+  EXPECT_FALSE(verify_copy(tree.source() + "/" + other, tree.destination() + "/" + other, {}, verdict));
+  EXPECT_TRUE(verdict.ok()) << verdict.first;
+  std::size_t names = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(tree.destination())) {
+    (void)entry;
+    ++names;
+  }
+  EXPECT_EQ(names, 1u) << "nothing but the whole file";
+}
+
+// Cancelled while the pieces are copied: what the owners created is removed, and no temporary
+// name is left behind.
+TEST(SplitCopyCancel, LeavesNoPartialFileNorTemporaryName) {
+  TreeFixture tree(0, 0);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  constexpr std::uint64_t kPiece = 64 * 1024;
+  write_pattern(tree.source() + "/big", 8 * kPiece, 9);
+  ASSERT_EQ(::mkdir(tree.destination().c_str(), 0755), 0);
+  write_pattern(tree.destination() + "/big", 100, 10);  // replaced under a temporary name
+  write_pattern(tree.source() + "/new", 8 * kPiece, 11);  // created under its own name
+  CopyOptions options = testing::archive_options();
+  options.overwrite = Overwrite::replace;
+  options.split_size = kPiece;
+  std::atomic<bool> cancel{false};
+  options.cancel = &cancel;
+  std::vector<CopyResult> results;
+  {
+    // The first write of a piece cancels the copy: every step after the create step stops.
+    testing::ScopedFault fault([&](sys::Op op, long result) {
+      if (op == sys::Op::write) cancel.store(true);
+      return result;
+    });
+    results = copy_by_ranks(3, tree, options);
+  }
+  ASSERT_TRUE(cancel.load());
+  for (const CopyResult& r : results) EXPECT_TRUE(r.cancelled);
+  EXPECT_FALSE(std::filesystem::exists(tree.destination() + "/new"));
+  EXPECT_EQ(std::filesystem::file_size(tree.destination() + "/big"), 100u) << "the old file stays";
+  std::size_t names = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(tree.destination())) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".ccopy-")) << entry.path();
+    ++names;
+  }
+  EXPECT_EQ(names, 1u);
 }
 
 }  // namespace

@@ -11,7 +11,9 @@
 # error_of_rank_1: an error on a file rank 1 copies is printed by rank 0, once.
 # progress_of_all: --progress's last line counts the files and bytes of every rank, as the
 #   single process's last line does.
+# npN_split: as npN_mixed, with the files larger than 256 KiB copied in pieces by every rank.
 # sigterm: SIGTERM to mpirun mid-copy stops every rank, which leave no temporary or partial file.
+# sigterm_split: the same while large files are copied in pieces, some over existing files.
 # two_hosts, two_hosts_private_destination: a second host in a network namespace (a veth pair,
 #   its own host name, Open MPI's rsh agent running its daemon there), sharing this machine's
 #   file system as cluster nodes share one: the two ranks copy one tree together and it lists as
@@ -78,10 +80,11 @@ line"
   touch -d '2001-02-03 04:05:06.123456789' "$s/a/file1" "$s/a" "$s/empty/inner"
 }
 
-compare_with_single() {  # NP SOURCE
+compare_with_single() {  # NP SOURCE [OPTIONS OF THE RANKS' COPY...]
   local np=$1 source=$2
+  shift 2
   "$plain" copy -a "$source" "$work/single" 2>"$work/single.err" || fail "single process: $(cat "$work/single.err")"
-  run_mpi "$np" copy -a "$source" "$work/multi" || fail "mpirun -np $np exited $?: $(cat "$work/out")"
+  run_mpi "$np" copy -a "$@" "$source" "$work/multi" || fail "mpirun -np $np exited $?: $(cat "$work/out")"
   "$listing" "$work/single" >"$work/single.list"
   "$listing" "$work/multi" >"$work/multi.list"
   [ -s "$work/single.list" ] || fail "empty listing"
@@ -148,6 +151,11 @@ case "$case_name" in
   np[123]_mixed)
     make_mixed "$work/src"
     compare_with_single "${case_name:2:1}" "$work/src"
+    ;;
+  np[23]_split)
+    # Files larger than 256 KiB in pieces by every rank: the 3 MiB file, the sparse ones.
+    make_mixed "$work/src"
+    compare_with_single "${case_name:2:1}" "$work/src" --split=256K
     ;;
   np[123]_include)
     compare_with_single "${case_name:2:1}" /usr/include
@@ -268,6 +276,43 @@ case "$case_name" in
     done < <(find "$work/dst" -type f)
     [ "$partial" = 0 ] || fail "$partial partial files left"
     echo "stopped with status $status after $copied_before files; $(find "$work/dst" -type f | wc -l) complete files, no temporary or partial file"
+    ;;
+  sigterm_split)
+    # 200 files of 4 MiB in pieces of 4 KiB (204,800 pieces, two seconds or so: mpirun passes
+    # its SIGTERM on to the ranks a second later), half of them over existing files (written
+    # under temporary names), each piece made durable (--fsync).
+    mkdir -p "$work/src" "$work/dst"
+    head -c 4194304 /dev/urandom >"$work/src/f1"
+    for f in $(seq 2 200); do cp "$work/src/f1" "$work/src/f$f"; done
+    for f in $(seq 101 200); do echo old >"$work/dst/f$f"; done
+    mpirun --oversubscribe --bind-to none -np 2 "$mpi" copy --engine threads -j 1 --fsync \
+      --split=4K "$work/src/." "$work/dst" >"$work/out" 2>&1 &
+    mpirun_pid=$!
+    for _ in $(seq 1 3000); do  # wait (up to 30 s) until the ranks are copying pieces
+      [ "$(find "$work/dst" -name '.ccopy-*' 2>/dev/null | head -1 | wc -l)" -ge 1 ] && break
+      kill -0 "$mpirun_pid" 2>/dev/null || break
+      sleep 0.01
+    done
+    kill -0 "$mpirun_pid" 2>/dev/null || skip "the copy ended before it could be interrupted"
+    kill -TERM "$mpirun_pid"
+    for _ in $(seq 1 1500); do kill -0 "$mpirun_pid" 2>/dev/null || break; sleep 0.01; done
+    kill -0 "$mpirun_pid" 2>/dev/null && fail "mpirun still runs 15 s after SIGTERM"
+    wait "$mpirun_pid"
+    status=$?
+    mpirun_pid=
+    [ "$status" != 0 ] || skip "the copy ended (status 0) before the ranks had the signal"
+    temps=$(find "$work/dst" -name '.ccopy-*' | wc -l)
+    [ "$temps" = 0 ] || fail "$temps temporary files left"
+    whole=0 old=0
+    for f in $(seq 1 200); do
+      [ -e "$work/dst/f$f" ] || continue
+      if cmp -s "$work/src/f$f" "$work/dst/f$f"; then whole=$((whole + 1))
+      elif [ "$f" -gt 100 ] && [ "$(cat "$work/dst/f$f")" = old ]; then old=$((old + 1))
+      else fail "f$f is neither the whole copy nor the old file"
+      fi
+    done
+    [ "$whole" -lt 200 ] || skip "the copy was complete before the ranks had the signal (status $status)"
+    echo "stopped with status $status: $whole files whole, $old old files kept, no partial or temporary file"
     ;;
   *) fail "unknown case $case_name" ;;
 esac

@@ -94,6 +94,14 @@ TEST(CopyOptions, ReflinkAndSparse) {
   EXPECT_NE(usage_error({"--sparse", "a"}).find("--sparse: 'a'"), std::string::npos);
 }
 
+TEST(CopyOptions, SplitTakesASizeOrZero) {
+  EXPECT_EQ(parse_ok({"a", "b"}).options.split_size, 64u << 20);
+  EXPECT_EQ(parse_ok({"--split=1G", "a", "b"}).options.split_size, 1u << 30);
+  EXPECT_EQ(parse_ok({"--split", "0", "a", "b"}).options.split_size, 0u);
+  EXPECT_NE(usage_error({"--split=2K", "a", "b"}).find("--split: 2048 bytes is below"), std::string::npos);
+  EXPECT_NE(usage_error({"--split=lots", "a", "b"}).find("--split: "), std::string::npos);
+}
+
 TEST(CopyOptions, NoClobberWinsOverForceAndUpdate) {
   EXPECT_EQ(parse_ok({"-n", "-f", "a", "b"}).options.overwrite, Overwrite::never);
   EXPECT_EQ(parse_ok({"-nu", "a", "b"}).options.overwrite, Overwrite::never);
@@ -124,7 +132,7 @@ TEST(CopyOptions, HelpAndVersionAreText) {
                              "--one-file-system", "--reflink", "--sparse", "--engine", "--jobs",
                              "--verify", "--progress", "--no-progress", "--fsync", "--verbose",
                              "--dry-run", "--json", "--target-directory", "--no-target-directory",
-                             "--inplace"})
+                             "--inplace", "--split"})
     EXPECT_NE(help.text.find(option), std::string::npos) << option;
   EXPECT_EQ(parse_copy_command({"--version"}, c).kind, CopyParse::Kind::exit_with_text);
 }
