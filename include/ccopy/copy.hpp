@@ -140,6 +140,14 @@ struct CopyShare {
   /// several links (with Preserve::links), which it leaves uncopied, so that a later pass copies
   /// each hardlink group by one process.
   SharedLog* log = nullptr;
+  /// With `directories` whose names are empty: the walk creates the subdirectories of the
+  /// dealt directories (their metadata left for later) and records each here, weighed by the
+  /// size of its source directory (a measure of its entries), instead of leaving them alone:
+  /// one level of a walk done level by level by all processes.
+  SharedLog* subdirectories = nullptr;
+  /// With `directories`: the walk only sets the metadata of the dealt directories, reading
+  /// none (a level of the directories' metadata, deepest first, once everything is written).
+  bool metadata_only = false;
   /// With `log` and `directories` whose names are empty: regular files of more than this many
   /// bytes (0: none) with one link are left uncopied and recorded in `large`, one name each with
   /// its size as `entries`, so that the processes copy them together in pieces of this size.

@@ -345,6 +345,21 @@ bool Walk::left_for_later(const Listing& listing, const char* name, const struct
   return context_.leaves_for_later(*listing.dealt, name, st);
 }
 
+// In a walk level by level (CopyShare::subdirectories): creates the subdirectory `name` of a
+// dealt directory as the walk creates any directory, and records it for the next level, where
+// some walk reads it. Its metadata waits for the level's metadata pass.
+void Walk::make_subdirectory(const Listing& listing, const char* name) {
+  SharedLog* next = options_.share.subdirectories;
+  if (next == nullptr || !listing.dealt->names.empty()) return;
+  Pending pending{DirRef(listing.dir.get()), name, false, listing.root, nullptr};
+  Found unused;
+  const std::unique_ptr<Listing> made = open_directory(pending, unused);
+  // Not made (the failure is recorded), or not to be read (-x: another file system).
+  if (!made || made->done) return;
+  const auto weight = static_cast<std::uint64_t>(made->dir->source_stat().st_size);
+  next->add(SharedDirectory{listing.root, made->dir->relative_path(), weight, {}});
+}
+
 // A step of a split copy: a job for each piece of the file `name` of the listing's directory.
 void Walk::add_pieces(const Listing& listing, const char* name, bool follow, Found& found) {
   const std::vector<SharedPiece>& pieces = *options_.share.pieces;
@@ -375,8 +390,9 @@ void Walk::found_entry(Listing& listing, const char* name, unsigned char type, s
   const bool named = listing.dealt != nullptr && !listing.dealt->names.empty();
   const bool follow = (type == DT_LNK || named) && options_.dereference;
   const bool special = type != DT_DIR && type != DT_REG && type != DT_LNK;
-  // A subdirectory of a dealt directory exists already, and is some walk's to read.
-  if (listing.dealt != nullptr && type == DT_DIR) return;
+  // A subdirectory of a dealt directory exists already, and is some walk's to read; or, in a
+  // walk level by level, is created here and read at the next level.
+  if (listing.dealt != nullptr && type == DT_DIR) return make_subdirectory(listing, name);
   // A file of another process's share is not stat'ed for its size: that process counts it.
   const bool size_wanted = type == DT_REG && options_.stat_in_walk && options_.share.takes(inode);
   // A walk that leaves entries for later (those with several links, the files to split) needs
@@ -395,7 +411,7 @@ void Walk::found_entry(Listing& listing, const char* name, unsigned char type, s
     type = type_of(st.st_mode);
     known = true;
     inode = st.st_ino;
-    if (listing.dealt != nullptr && type == DT_DIR) return;
+    if (listing.dealt != nullptr && type == DT_DIR) return make_subdirectory(listing, name);
     if (type != DT_DIR && left_for_later(listing, name, st)) return;
   }
   if (type != DT_DIR && !options_.share.takes(inode)) return;  // another process's
@@ -597,12 +613,17 @@ void Walk::add_directory_root(const CopyRoot& root, const struct ::stat& seen) {
   init.created_mode = actual;
   init.fresh = fresh;
   const std::vector<SharedDirectory>* dealt = options_.share.directories;
-  // A walk of dealt directories leaves the root's own entry and metadata to the walk that
-  // created it.
-  init.apply_metadata = dealt == nullptr;
-  DirNode* node = DirNode::create(context_, std::move(init));
   const unsigned index = next_root_ - 1;
-  if (dealt == nullptr) {
+  // A walk of dealt directories leaves the root's own entry and metadata to the walk that
+  // created it: in a walk level by level, the one it is dealt to, at the first level to count
+  // it, at the last to set its metadata.
+  const bool owns_root =
+      dealt != nullptr && std::any_of(dealt->begin(), dealt->end(), [&](const SharedDirectory& d) {
+        return d.root == index && d.path.empty();
+      });
+  init.apply_metadata = dealt == nullptr || (owns_root && options_.share.metadata_only);
+  DirNode* node = DirNode::create(context_, std::move(init));
+  if (dealt == nullptr || (owns_root && options_.share.subdirectories != nullptr)) {
     if (fresh && options_.dry_run) context_.entry_kept(EntryType::directory, *node, "");
     else context_.entry_copied(EntryType::directory, *node, "");
   }
@@ -618,6 +639,7 @@ void Walk::add_directory_root(const CopyRoot& root, const struct ::stat& seen) {
   // Only the directories dealt to this walk are read, each opened when the walk comes to it.
   for (const SharedDirectory& d : *dealt) {
     if (d.root != index) continue;
+    if (d.path.empty() && options_.share.metadata_only) continue;  // the root's node sets it
     if (d.path.empty()) {
       auto own = std::make_unique<Listing>();
       own->dir = DirRef(node);
@@ -665,9 +687,12 @@ std::unique_ptr<Walk::Listing> Walk::open_dealt(Pending& pending) {
     return nullptr;
   }
   sys::unique_fd destination(static_cast<int>(dst));
+  // Its mode as it is: whether it hands down its group, and whether its metadata needs a chmod.
   struct ::stat mine {};
-  const bool setgid = destination.valid() && options_.preserve.ownership &&
-                      sys::stat_fd(destination.get(), mine) == 0 && (mine.st_mode & S_ISGID) != 0;
+  const bool known = destination.valid() &&
+                     (options_.preserve.ownership || options_.share.metadata_only) &&
+                     sys::stat_fd(destination.get(), mine) == 0;
+  const bool setgid = known && options_.preserve.ownership && (mine.st_mode & S_ISGID) != 0;
   DirNode::Init init;
   init.parent = &root;
   init.name = pending.dealt->path;
@@ -676,12 +701,15 @@ std::unique_ptr<Walk::Listing> Walk::open_dealt(Pending& pending) {
   init.source = st;
   init.created_mode = mine.st_mode & 07777;
   init.fresh = fresh;
-  init.apply_metadata = false;  // the walk that created it sets it, once every walk is done
+  // The walk that created it sets its metadata once every walk is done: a pass of
+  // metadata_only, or the last pass of the walk that created every directory.
+  init.apply_metadata = options_.share.metadata_only;
   init.hands_down_group = setgid;
   auto listing = std::make_unique<Listing>();
   listing->dir = DirRef::adopt(DirNode::create(context_, std::move(init)));
   listing->root = pending.root;
   listing->dealt = pending.dealt;
+  listing->done = options_.share.metadata_only;
   return listing;
 }
 

@@ -72,6 +72,7 @@ class Walk final : public FileSource {
   void read_names(Listing& listing, Found& found);
   bool left_for_later(const Listing& listing, const char* name, const struct ::stat& st);
   void add_pieces(const Listing& listing, const char* name, bool follow, Found& found);
+  void make_subdirectory(const Listing& listing, const char* name);
 
   FileContext& context_;
   const CopyOptions& options_;

@@ -227,16 +227,16 @@ void copy_split_files(Comm& comm, const std::vector<CopyRoot>& roots, Engine& en
   remove_unfinished(roots, owned, finished);
 }
 
-CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine& engine,
-                          const EngineOptions& engine_options, const CopyOptions& options,
-                          CopyObserver& observer, Relay& relay) {
-  CopyProgress* progress = relay.counters();
+// Passes 1 and 2 of a copy that follows symlinks (-L): rank 0 walks the sources and creates
+// every directory, recording each with its count of entries; every rank then reads the
+// directories dealt to it (deal.hpp). One walk from the roots finds a symlink that loops back
+// to a directory above it (ELOOP); a walk level by level, which opens each directory by its
+// path below its root, could not.
+void walk_from_rank_zero(Comm& comm, const std::vector<CopyRoot>& roots, Engine& engine,
+                         const EngineOptions& engine_options, const CopyOptions& options,
+                         CopyShare leaving, CopyObserver& observer, Relay& relay,
+                         std::vector<CopyResult>& mine, bool& stopped) {
   const bool first = comm.rank() == 0;
-  const auto rank = static_cast<unsigned>(comm.rank());
-  const auto ranks = static_cast<unsigned>(comm.size());
-  std::vector<CopyResult> mine;
-
-  // Pass 1: the directories, by rank 0, which records each with its count of entries.
   CopyResult made;
   std::string list;
   if (first) {
@@ -247,38 +247,93 @@ CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine
     made = pass(roots, engine, engine_options, options, share, tell, nullptr);
     list = encode_directories(directories.take());
   }
-  bool stopped = comm.max(stops(made) ? 1 : 0) != 0;
+  stopped = comm.max(stops(made) ? 1 : 0) != 0;
   if (first) mine.push_back(std::move(made));
   comm.broadcast(list, 0);
+  if (stopped) return;
+  std::vector<SharedDirectory> directories;
+  if (!decode_directories(list, directories)) {
+    mine.push_back(unreadable_list("directories"));
+    stopped = true;
+    return;
+  }
+  list = std::string();
+  const std::vector<SharedDirectory> dealt = std::move(
+      deal_directories(std::move(directories), static_cast<unsigned>(comm.size()))[
+          static_cast<std::size_t>(comm.rank())]);
+  PassObserver tell(observer, relay, false, true);
+  leaving.directories = &dealt;
+  CopyResult copied =
+      pass(roots, engine, engine_options, options, leaving, tell, relay.counters());
+  copied.copied.directories = 0;
+  stopped = comm.max(stops(copied) ? 1 : 0) != 0;
+  mine.push_back(std::move(copied));
+}
 
-  // Pass 2: each rank reads only the directories dealt to it, and copies what they hold but
-  // their subdirectories (created in pass 1) and the names with several links (pass 2b).
+// Passes 1 and 2 of every other copy, level by level: the roots are the first level; each rank
+// reads the directories of a level dealt to it (deal.hpp, weighed by their size), copying what
+// they hold and creating their subdirectories, which, gathered from every rank, are the next
+// level. `levels` gets this rank's deal at each level, for the metadata.
+void walk_level_by_level(Comm& comm, const std::vector<CopyRoot>& roots, Engine& engine,
+                         const EngineOptions& engine_options, const CopyOptions& options,
+                         CopyShare leaving, CopyObserver& observer, Relay& relay,
+                         std::vector<CopyResult>& mine, bool& stopped,
+                         std::vector<std::vector<SharedDirectory>>& levels) {
+  CopyProgress* progress = relay.counters();
+  std::vector<SharedDirectory> level;
+  for (unsigned r = 0; r < roots.size(); ++r) level.push_back(SharedDirectory{r, "", 0, {}});
+  while (!level.empty() && !stopped) {
+    levels.push_back(std::move(deal_directories(std::move(level), static_cast<unsigned>(comm.size()))[
+        static_cast<std::size_t>(comm.rank())]));
+    SharedLog next;
+    PassObserver tell(observer, relay, true, true);
+    CopyShare share = leaving;
+    share.directories = &levels.back();
+    share.subdirectories = &next;
+    // The walk is done after the last level, not after each.
+    if (progress != nullptr) progress->walk_done.store(false);
+    CopyResult copied = pass(roots, engine, engine_options, options, share, tell, progress);
+    stopped = comm.max(stops(copied) ? 1 : 0) != 0;
+    mine.push_back(std::move(copied));
+    bool readable = false;
+    level = every_ranks_names(comm, next, readable, false);
+    if (!readable) {
+      mine.push_back(unreadable_list("directories of a level"));
+      stopped = true;
+    }
+  }
+}
+
+CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine& engine,
+                          const EngineOptions& engine_options, const CopyOptions& options,
+                          CopyObserver& observer, Relay& relay) {
+  CopyProgress* progress = relay.counters();
+  const bool first = comm.rank() == 0;
+  const auto rank = static_cast<unsigned>(comm.rank());
+  const auto ranks = static_cast<unsigned>(comm.size());
+  std::vector<CopyResult> mine;
+
+  // Passes 1 and 2: the directories created and read, each by one rank, which copies what they
+  // hold but the names with several links (pass 2b) and the files to split (pass 2c).
   SharedLog linked;
   SharedLog large;  // the files to split
   const bool split = options.split_size > 0 && ranks > 1 && !options.dry_run;
-  if (!stopped) {
-    std::vector<SharedDirectory> directories;
-    if (!decode_directories(list, directories)) {
-      mine.push_back(unreadable_list("directories"));
-      return merge_results(mine);
-    }
-    list = std::string();
-    const std::vector<SharedDirectory> dealt =
-        std::move(deal_directories(std::move(directories), ranks)[rank]);
-    PassObserver tell(observer, relay, false, true);
-    CopyShare share{0, 1, false};
-    share.directories = &dealt;
-    share.entry_roots = false;
-    share.log = &linked;
-    if (split) {
-      share.split_size = options.split_size;
-      share.large = &large;
-    }
-    CopyResult copied = pass(roots, engine, engine_options, options, share, tell, progress);
-    copied.copied.directories = 0;
-    stopped = comm.max(stops(copied) ? 1 : 0) != 0;
-    mine.push_back(std::move(copied));
+  CopyShare leaving{0, 1, false};
+  leaving.entry_roots = false;
+  leaving.log = &linked;
+  if (split) {
+    leaving.split_size = options.split_size;
+    leaving.large = &large;
   }
+  bool stopped = false;
+  const bool by_levels = !options.dereference;
+  std::vector<std::vector<SharedDirectory>> levels;
+  if (by_levels)
+    walk_level_by_level(comm, roots, engine, engine_options, options, leaving, observer, relay,
+                        mine, stopped, levels);
+  else
+    walk_from_rank_zero(comm, roots, engine, engine_options, options, leaving, observer, relay,
+                        mine, stopped);
 
   // Pass 2b: every name with several links (and every root that is not a directory), taken by
   // the rank its inode falls to, so that each hardlink group is copied whole by one rank.
@@ -303,8 +358,21 @@ CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine
     copy_split_files(comm, roots, engine, engine_options, options, large, observer, relay, mine,
                      stopped);
 
-  // Pass 3: the directories' metadata, by rank 0, once every rank is done writing.
-  if (!stopped && first && !options.dry_run) {
+  // Pass 3: the directories' metadata, once every rank is done writing, deepest first: level by
+  // level from the deepest, each directory by the rank that read it; or, after a walk from rank
+  // 0, by rank 0's walk of every directory.
+  if (!stopped && !options.dry_run && by_levels) {
+    for (std::size_t l = levels.size(); l-- > 0 && !stopped;) {
+      PassObserver tell(observer, relay, false, false);
+      CopyShare share{0, 0, true};
+      share.directories = &levels[l];
+      share.metadata_only = true;
+      CopyResult finished = pass(roots, engine, engine_options, options, share, tell, nullptr);
+      finished.copied.directories = 0;
+      stopped = comm.max(stops(finished) ? 1 : 0) != 0;
+      mine.push_back(std::move(finished));
+    }
+  } else if (!stopped && first && !options.dry_run) {
     PassObserver tell(observer, relay, false, false);
     CopyResult finished =
         pass(roots, engine, engine_options, options, CopyShare{0, 0, true}, tell, nullptr);
