@@ -66,6 +66,9 @@ struct SharedDirectory {
   std::uint64_t entries = 0;  ///< the entries a walk found in it (its share of the work)
   /// When not empty: only these names in it are the walk's (the others were copied already).
   std::vector<std::string> names;
+  /// Created by this copy, in a walk level by level (CopyShare::subdirectories): it holds only
+  /// what the walk that reads it makes, which need not look for entries there already.
+  bool fresh = false;
 };
 
 /// Where a walk records, for a later pass, the directories or the names it found. Thread-safe.

@@ -357,7 +357,8 @@ void Walk::make_subdirectory(const Listing& listing, const char* name) {
   // Not made (the failure is recorded), or not to be read (-x: another file system).
   if (!made || made->done) return;
   const auto weight = static_cast<std::uint64_t>(made->dir->source_stat().st_size);
-  next->add(SharedDirectory{listing.root, made->dir->relative_path(), weight, {}});
+  next->add(SharedDirectory{listing.root, made->dir->relative_path(), weight, {},
+                            made->dir->fresh()});
 }
 
 // A step of a split copy: a job for each piece of the file `name` of the listing's directory.
@@ -700,7 +701,8 @@ std::unique_ptr<Walk::Listing> Walk::open_dealt(Pending& pending) {
   init.destination_fd = destination.release();
   init.source = st;
   init.created_mode = mine.st_mode & 07777;
-  init.fresh = fresh;
+  // Made by the level before, and read by this walk alone: no entry is there yet to look for.
+  init.fresh = fresh || (pending.dealt->fresh && options_.share.subdirectories != nullptr);
   // The walk that created it sets its metadata once every walk is done: a pass of
   // metadata_only, or the last pass of the walk that created every directory.
   init.apply_metadata = options_.share.metadata_only;

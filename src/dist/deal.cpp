@@ -10,7 +10,7 @@
 namespace ccopy::dist {
 namespace {
 
-constexpr char kMagic[] = "ccopy-dirs1";
+constexpr char kMagic[] = "ccopy-dirs2";
 
 void put_number(std::string& out, std::uint64_t value) {
   char bytes[8];
@@ -135,6 +135,7 @@ std::string encode_directories(const std::vector<SharedDirectory>& directories) 
     put_text(out, d.path);
     put_number(out, d.names.size());
     for (const std::string& name : d.names) put_text(out, name);
+    put_number(out, d.fresh ? 1 : 0);
   }
   return out;
 }
@@ -158,6 +159,9 @@ bool decode_directories(const std::string& bytes, std::vector<SharedDirectory>& 
     d.names.resize(names);
     for (std::string& name : d.names)
       if (!in.text(name)) return false;
+    std::uint64_t fresh = 0;
+    if (!in.number(fresh) || fresh > 1) return false;
+    d.fresh = fresh == 1;
     out.push_back(std::move(d));
   }
   return in.at_end();

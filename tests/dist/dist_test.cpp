@@ -662,6 +662,12 @@ TEST(DealDirectories, ListsRoundTripAndNamesGroupByDirectory) {
   EXPECT_EQ(back[1].path, "a\nb");
   EXPECT_EQ(back[1].names, grouped[1].names);
   EXPECT_EQ(back[1].entries, 2u);
+  EXPECT_FALSE(back[1].fresh);
+  std::vector<SharedDirectory> made = {{0, "new", 7, {}, true}};
+  ASSERT_TRUE(decode_directories(encode_directories(made), back));
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_TRUE(back[0].fresh);
+  EXPECT_EQ(back[0].entries, 7u);
   std::string bytes = encode_directories(grouped);
   EXPECT_FALSE(decode_directories(bytes.substr(0, bytes.size() - 1), back));
   EXPECT_FALSE(decode_directories("not a list", back));
