@@ -173,14 +173,8 @@ void FileContext::plan(FileJob& job, int source_fd, const struct ::stat& st, Fil
     return;
   }
   if (job.piece != nullptr) return plan_piece(job, source_fd, st, plan, outcome);
-  struct ::stat found {};
-  const Existing existing =
-      check_existing(*job.dir, job.destination_name(), st, false, found, outcome);
-  if (existing == Existing::failed) return;
-  if (existing == Existing::keep) {
-    entry_kept(EntryType::file, *job.dir, job.name, job.destination_name());
-    return;
-  }
+  Existing existing = Existing::absent;
+  if (!file_wanted(job, st, existing, outcome)) return;
   if (options_.preserve.links && st.st_nlink > 1) {
     plan.link_target = links_.claim(st.st_dev, st.st_ino, *job.dir, job.name,
                                     job.destination_name());
@@ -206,6 +200,20 @@ void FileContext::plan(FileJob& job, int source_fd, const struct ::stat& st, Fil
                            options_.reflink == Reflink::always ||
                            destination_never_shares(plan.create_dir);
   plan.action = FilePlan::Action::copy;
+}
+
+// What is at a file job's destination: false when the file is not to be written (kept as it
+// is, told here; or the check failed, in `outcome`).
+bool FileContext::file_wanted(FileJob& job, const struct ::stat& st, Existing& existing,
+                              FileOutcome& outcome) {
+  struct ::stat found {};
+  existing = check_existing(*job.dir, job.destination_name(), st, false, found, outcome);
+  if (existing == Existing::failed) return false;
+  if (existing == Existing::keep) {
+    entry_kept(EntryType::file, *job.dir, job.name, job.destination_name());
+    return false;
+  }
+  return true;
 }
 
 bool FileContext::leaves_for_later(const SharedDirectory& dealt, const std::string& name,
@@ -246,14 +254,8 @@ void FileContext::plan_piece(FileJob& job, int source_fd, const struct ::stat& s
   plan.size = piece.size;
   bool exists = false;
   if (step == SplitStep::create) {
-    struct ::stat found {};
-    const Existing existing =
-        check_existing(*job.dir, job.destination_name(), st, false, found, outcome);
-    if (existing == Existing::failed) return;
-    if (existing == Existing::keep) {
-      entry_kept(EntryType::file, *job.dir, job.name, job.destination_name());
-      return;
-    }
+    Existing existing = Existing::absent;
+    if (!file_wanted(job, st, existing, outcome)) return;
     exists = existing == Existing::replace;
   } else {
     exists = static_cast<Commit>(piece.commit) != Commit::direct;

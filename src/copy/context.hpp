@@ -144,6 +144,8 @@ class FileContext {
   void tell_copied(EntryType type, std::string source, std::string destination, bool reflinked,
                    bool skipped);
   void plan_extents(int source_fd, FilePlan& plan);
+  bool file_wanted(FileJob& job, const struct ::stat& st, Existing& existing,
+                   FileOutcome& outcome);
   void plan_piece(FileJob& job, int source_fd, const struct ::stat& st, FilePlan& plan,
                   FileOutcome& outcome);
   void piece_done(FileJob& job, FilePlan& plan, FileOutcome& outcome);

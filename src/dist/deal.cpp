@@ -100,6 +100,10 @@ std::vector<SharedDirectory> group_names(std::vector<SharedDirectory> names) {
   return grouped;
 }
 
+bool record_before(const SharedDirectory& a, const SharedDirectory& b) {
+  return std::tie(a.root, a.path, a.names) < std::tie(b.root, b.path, b.names);
+}
+
 PieceDeal deal_pieces(std::vector<SharedDirectory> files, std::uint64_t piece_size,
                       unsigned ranks) {
   ranks = std::max(ranks, 1u);
@@ -107,9 +111,7 @@ PieceDeal deal_pieces(std::vector<SharedDirectory> files, std::uint64_t piece_si
   PieceDeal deal;
   deal.pieces.resize(ranks);
   deal.files.resize(ranks);
-  std::sort(files.begin(), files.end(), [](const SharedDirectory& a, const SharedDirectory& b) {
-    return std::tie(a.root, a.path, a.names) < std::tie(b.root, b.path, b.names);
-  });
+  std::sort(files.begin(), files.end(), record_before);
   std::uint64_t next = 0;
   for (const SharedDirectory& f : files) {
     if (f.names.size() != 1) continue;

@@ -26,6 +26,10 @@ namespace ccopy::dist {
 /// directory, its names sorted and each once, the directories in (root, path) order.
 [[nodiscard]] std::vector<SharedDirectory> group_names(std::vector<SharedDirectory> names);
 
+/// The order of recorded entries: by (root, path, names), as a list of them is sorted and
+/// searched.
+[[nodiscard]] bool record_before(const SharedDirectory& a, const SharedDirectory& b);
+
 /// The split files of a shared copy dealt to the ranks in pieces: each file's pieces and its
 /// owner (the rank of its first piece, which creates and finishes it), per rank.
 struct PieceDeal {

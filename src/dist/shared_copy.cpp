@@ -76,10 +76,7 @@ std::vector<SharedDirectory> every_ranks_names(Comm& comm, SharedLog& log, bool&
       if (!decode_directories(list, part)) bytes = "unreadable";
       for (SharedDirectory& d : part) every.push_back(std::move(d));
     }
-    if (!group)
-      std::sort(every.begin(), every.end(), [](const SharedDirectory& a, const SharedDirectory& b) {
-        return std::tie(a.root, a.path, a.names) < std::tie(b.root, b.path, b.names);
-      });
+    if (!group) std::sort(every.begin(), every.end(), record_before);
     if (bytes.empty()) bytes = encode_directories(group ? group_names(std::move(every)) : every);
   }
   comm.broadcast(bytes, 0);
@@ -137,17 +134,15 @@ void remove_unfinished(const std::vector<CopyRoot>& roots, const std::vector<Sha
   for (const SharedPiece& f : files) {
     if (f.into.empty() || static_cast<copy::Commit>(f.commit) == copy::Commit::inplace) continue;
     if (record_of(finished, f) != nullptr || f.root >= roots.size()) continue;
-    const std::string& top = roots[f.root].destination;
-    const long dir = f.path.empty() ? sys::open_directory_at(AT_FDCWD, top.c_str(), 0)
-                                    : [&] {
-                                        const long at = sys::open_directory_at(AT_FDCWD, top.c_str(), 0);
-                                        if (at < 0) return at;
-                                        sys::unique_fd base(static_cast<int>(at));
-                                        return sys::open_directory_below(base.get(), f.path, O_NOFOLLOW);
-                                      }();
-    if (dir < 0) continue;
-    sys::unique_fd d(static_cast<int>(dir));
-    (void)sys::remove_at(d.get(), f.into.c_str(), 0);
+    const long top = sys::open_directory_at(AT_FDCWD, roots[f.root].destination.c_str(), 0);
+    if (top < 0) continue;
+    sys::unique_fd dir(static_cast<int>(top));
+    if (!f.path.empty()) {
+      const long below = sys::open_directory_below(dir.get(), f.path, O_NOFOLLOW);
+      if (below < 0) continue;
+      dir.reset(static_cast<int>(below));
+    }
+    (void)sys::remove_at(dir.get(), f.into.c_str(), 0);
   }
 }
 
@@ -216,10 +211,7 @@ void copy_split_files(Comm& comm, const std::vector<CopyRoot>& roots, Engine& en
     stopped = comm.max(stops(done) ? 1 : 0) != 0;
     mine.push_back(std::move(done));
     finished = log.take();
-    std::sort(finished.begin(), finished.end(),
-              [](const SharedDirectory& a, const SharedDirectory& b) {
-                return std::tie(a.root, a.path, a.names) < std::tie(b.root, b.path, b.names);
-              });
+    std::sort(finished.begin(), finished.end(), record_before);
   } else if (!readable) {
     mine.push_back(unreadable_list("pieces that failed"));
     stopped = true;

@@ -917,6 +917,12 @@ TEST(DealPieces, EveryByteOnceBalancedWithinAPiece) {
   }
 }
 
+// The number of names in the directory `path`.
+std::size_t names_in(const std::string& path) {
+  const std::filesystem::directory_iterator all(path);
+  return static_cast<std::size_t>(std::distance(begin(all), end(all)));
+}
+
 // Writes `size` bytes of a pattern that differs at every offset (and between files) to `path`.
 void write_pattern(const std::string& path, std::uint64_t size, unsigned seed) {
   std::ofstream out(path, std::ios::binary);
@@ -1024,12 +1030,7 @@ TEST(SplitCopyOverwrite, ReplacesAnExistingFileAtomically) {
   ASSERT_EQ(::stat((tree.destination() + "/big").c_str(), &after), 0);
   EXPECT_NE(after.st_ino, before.st_ino);
   EXPECT_TRUE(tree.verify().ok()) << tree.verify().first;
-  std::size_t names = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(tree.destination())) {
-    (void)entry;
-    ++names;
-  }
-  EXPECT_EQ(names, 1u) << "no temporary name left";
+  EXPECT_EQ(names_in(tree.destination()), 1u) << "no temporary name left";
 }
 
 // A piece that fails (a write refused on one rank) fails its file once, with its name: the
@@ -1071,12 +1072,7 @@ TEST(SplitCopyErrors, AFailedPieceRemovesItsFileAndIsToldOnce) {
   VerifyResult verdict;
   EXPECT_FALSE(verify_copy(tree.source() + "/" + other, tree.destination() + "/" + other, {}, verdict));
   EXPECT_TRUE(verdict.ok()) << verdict.first;
-  std::size_t names = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(tree.destination())) {
-    (void)entry;
-    ++names;
-  }
-  EXPECT_EQ(names, 1u) << "nothing but the whole file";
+  EXPECT_EQ(names_in(tree.destination()), 1u) << "nothing but the whole file";
 }
 
 // Cancelled while the pieces are copied: what the owners created is removed, and no temporary

@@ -52,6 +52,17 @@ run_mpi() {  # NP ARGS...: mpirun's output in $work/out, its status returned
   mpirun --oversubscribe --bind-to none -np "$np" "$mpi" "$@" >"$work/out" 2>&1
 }
 
+# Sends mpirun (started in the background as $mpirun_pid) SIGTERM, waits up to 15 s for it to
+# end, and sets $status to its exit status.
+terminate_mpirun() {
+  kill -TERM "$mpirun_pid"
+  for _ in $(seq 1 1500); do kill -0 "$mpirun_pid" 2>/dev/null || break; sleep 0.01; done
+  kill -0 "$mpirun_pid" 2>/dev/null && fail "mpirun still runs 15 s after SIGTERM"
+  wait "$mpirun_pid"
+  status=$?
+  mpirun_pid=
+}
+
 # Every kind of entry a copier must handle, small.
 make_mixed() {
   local s=$1
@@ -258,12 +269,7 @@ case "$case_name" in
     kill -0 "$mpirun_pid" 2>/dev/null || skip "the copy ended before it could be interrupted"
     copied_before=$(find "$work/dst" -type f | wc -l)
     [ "$copied_before" -lt "$total" ] || skip "the copy was complete before the signal"
-    kill -TERM "$mpirun_pid"
-    for _ in $(seq 1 1500); do kill -0 "$mpirun_pid" 2>/dev/null || break; sleep 0.01; done
-    kill -0 "$mpirun_pid" 2>/dev/null && fail "mpirun still runs 15 s after SIGTERM"
-    wait "$mpirun_pid"
-    status=$?
-    mpirun_pid=
+    terminate_mpirun
     [ "$status" != 0 ] || fail "exit status 0 after SIGTERM"
     copied_after=$(find "$work/dst" -type f | wc -l)
     [ "$copied_after" -lt "$total" ] || fail "the copy went on to the end: SIGTERM did not stop it"
@@ -294,12 +300,7 @@ case "$case_name" in
       sleep 0.01
     done
     kill -0 "$mpirun_pid" 2>/dev/null || skip "the copy ended before it could be interrupted"
-    kill -TERM "$mpirun_pid"
-    for _ in $(seq 1 1500); do kill -0 "$mpirun_pid" 2>/dev/null || break; sleep 0.01; done
-    kill -0 "$mpirun_pid" 2>/dev/null && fail "mpirun still runs 15 s after SIGTERM"
-    wait "$mpirun_pid"
-    status=$?
-    mpirun_pid=
+    terminate_mpirun
     [ "$status" != 0 ] || skip "the copy ended (status 0) before the ranks had the signal"
     temps=$(find "$work/dst" -name '.ccopy-*' | wc -l)
     [ "$temps" = 0 ] || fail "$temps temporary files left"
