@@ -319,8 +319,9 @@ bool write_json(const std::string& path, const nlohmann::ordered_json& doc, Term
 
 // Compares every root's copy with its source (--verify): what was kept as it was (-n, -u) and
 // what could not be read is left out.
+// `interrupted` is set when the verification was cancelled (the count is then of what it saw).
 std::uint64_t verify_roots(const CopyCommand& command, const std::vector<CopyRoot>& roots,
-                           Terminal& terminal) {
+                           const CopyFunctions& functions, Terminal& terminal, bool& interrupted) {
   VerifyOptions options;
   const Preserve& p = command.options.preserve;
   options.mode = p.mode;
@@ -334,16 +335,21 @@ std::uint64_t verify_roots(const CopyCommand& command, const std::vector<CopyRoo
   std::uint64_t differences = 0;
   for (const CopyRoot& root : roots) {
     VerifyResult verdict;
-    if (Error e = verify_copy(root.source, root.destination, options, verdict)) {
+    if (Error e = functions.verify(root.source, root.destination, options, verdict)) {
+      if (e.cancelled()) {
+        interrupted = true;
+        break;
+      }
       terminal.message(fmt::format("concurrent_copy: cannot verify {}: {}", quote(root.destination),
                                    e.message()));
       ++differences;
       continue;
     }
     if (!verdict.ok()) {
-      terminal.message(fmt::format("concurrent_copy: {} differs from {}: {} ({} entr{} differ)",
+      terminal.message(fmt::format("concurrent_copy: {} differs from {}: {} ({} entr{})",
                                    quote(root.destination), quote(root.source), verdict.first,
-                                   verdict.differences, verdict.differences == 1 ? "y" : "ies"));
+                                   verdict.differences,
+                                   verdict.differences == 1 ? "y differs" : "ies differ"));
       differences += verdict.differences;
     }
   }
@@ -386,16 +392,21 @@ std::string resolve_roots(const CopyCommand& command, std::vector<CopyRoot>& roo
 }
 
 int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel) {
-  return run_copy(
-      command, cancel,
-      [](const std::vector<CopyRoot>& roots, Engine& engine, const EngineOptions& engine_options,
-         const CopyOptions& options, CopyObserver& observer, CopyProgress* progress) {
-        return copy_tree(roots, engine, engine_options, options, observer, progress);
-      });
+  CopyFunctions functions;
+  functions.copy = [](const std::vector<CopyRoot>& roots, Engine& engine,
+                      const EngineOptions& engine_options, const CopyOptions& options,
+                      CopyObserver& observer, CopyProgress* progress) {
+    return copy_tree(roots, engine, engine_options, options, observer, progress);
+  };
+  functions.verify = [&cancel](const std::string& source, const std::string& copy,
+                               const VerifyOptions& options, VerifyResult& out) {
+    return verify_copy(source, copy, options, out, &cancel);
+  };
+  return run_copy(command, cancel, functions);
 }
 
 int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel,
-             const CopyTreeFunction& copy) {
+             const CopyFunctions& functions) {
   std::vector<CopyRoot> roots;
   if (std::string why = resolve_roots(command, roots); !why.empty()) {
     std::cerr << "concurrent_copy: " << why << '\n';
@@ -449,20 +460,25 @@ int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel,
   CopyResult result;
   {
     ProgressTicker ticker(terminal, counters);
-    result = copy(roots, *engine, engine_options, options, reporter, &counters);
+    result = functions.copy(roots, *engine, engine_options, options, reporter, &counters);
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::fflush(stdout);
   int verified = -1;
   std::uint64_t differences = 0;
+  bool verify_interrupted = false;
   if (command.verify && !command.options.dry_run && !result.cancelled && !result.fatal) {
-    differences = verify_roots(command, roots, terminal);
-    verified = differences == 0 ? 1 : 0;
+    differences = verify_roots(command, roots, functions, terminal, verify_interrupted);
+    verified = verify_interrupted ? -1 : differences == 0 ? 1 : 0;
   }
   if (command.verbose || progress) terminal.message("concurrent_copy: " + summary(result, seconds));
   int code = 0;
   if (result.cancelled) {
     terminal.message(fmt::format("concurrent_copy: interrupted: {}; the files in progress were removed",
+                                 summary(result, seconds)));
+    code = 130;
+  } else if (verify_interrupted) {
+    terminal.message(fmt::format("concurrent_copy: interrupted during --verify: {}; not verified",
                                  summary(result, seconds)));
     code = 130;
   } else {
@@ -471,8 +487,8 @@ int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel,
       terminal.message(fmt::format("concurrent_copy: {} entr{} could not be copied", result.failed,
                                    result.failed == 1 ? "y" : "ies"));
     if (verified == 0)
-      terminal.message(fmt::format("concurrent_copy: --verify found {} entr{} that differ",
-                                   differences, differences == 1 ? "y" : "ies"));
+      terminal.message(fmt::format("concurrent_copy: --verify found {} entr{}", differences,
+                                   differences == 1 ? "y that differs" : "ies that differ"));
     if (result.fatal || result.failed > 0 || verified == 0) code = 1;
   }
   if (!command.json.empty() &&

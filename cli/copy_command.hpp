@@ -7,6 +7,7 @@
 #include <functional>
 #include <vector>
 
+#include "ccopy/tree.hpp"
 #include "copy_options.hpp"
 
 namespace ccopy::cli {
@@ -19,13 +20,19 @@ namespace ccopy::cli {
 /// was not copied), or 2 (the command could not be run as given).
 [[nodiscard]] int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel);
 
-/// What run_copy() copies with: copy_tree()'s signature. concurrent_copy_mpi's ranks give
-/// their shared copy (src/dist/shared_copy.hpp).
-using CopyTreeFunction =
-    std::function<CopyResult(const std::vector<CopyRoot>&, Engine&, const EngineOptions&,
-                             const CopyOptions&, CopyObserver&, CopyProgress*)>;
-/// run_copy() copying with `copy` instead of copy_tree().
+/// What run_copy() copies and verifies with: copy_tree() and verify_copy() unless set;
+/// concurrent_copy_mpi's ranks give their shared ones (src/dist/shared_copy.hpp,
+/// shared_verify.hpp).
+struct CopyFunctions {
+  std::function<CopyResult(const std::vector<CopyRoot>&, Engine&, const EngineOptions&,
+                           const CopyOptions&, CopyObserver&, CopyProgress*)>
+      copy;
+  std::function<Error(const std::string& source, const std::string& copy, const VerifyOptions&,
+                      VerifyResult&)>
+      verify;
+};
+/// run_copy() with `functions` instead of copy_tree() and verify_copy().
 [[nodiscard]] int run_copy(const CopyCommand& command, const std::atomic<bool>& cancel,
-                           const CopyTreeFunction& copy);
+                           const CopyFunctions& functions);
 
 }  // namespace ccopy::cli

@@ -13,6 +13,7 @@
 #include "copy_command.hpp"
 #include "dist/mpi_comm.hpp"
 #include "dist/shared_copy.hpp"
+#include "dist/shared_verify.hpp"
 #include "options.hpp"
 #include "program.hpp"
 #include "signals.hpp"
@@ -103,19 +104,23 @@ int run_copy_shared(const CopyCommand& given, const std::atomic<bool>& cancel) {
   if (any_problem(comm, unavailable)) return exit_failed;
   CopyCommand command = given;
   if (comm.rank() != 0) {
-    // Rank 0 verifies, writes the JSON summary and draws the progress line; each rank lists
-    // the entries it copied itself (-v).
+    // Rank 0 writes the JSON summary and draws the progress line; each rank lists the entries
+    // it copied itself (-v). Every rank verifies its part (--verify).
     command.json.clear();
-    command.verify = false;
     command.progress = CopyCommand::Progress::off;
     if (command.verbose && g_stdout >= 0) ::dup2(g_stdout, STDOUT_FILENO);
   }
-  const int code = run_copy(
-      command, cancel,
-      [&comm](const std::vector<CopyRoot>& r, Engine& engine, const EngineOptions& engine_options,
-              const CopyOptions& options, CopyObserver& observer, CopyProgress* progress) {
-        return dist::copy_tree_shared(comm, r, engine, engine_options, options, observer, progress);
-      });
+  CopyFunctions functions;
+  functions.copy = [&comm](const std::vector<CopyRoot>& r, Engine& engine,
+                           const EngineOptions& engine_options, const CopyOptions& options,
+                           CopyObserver& observer, CopyProgress* progress) {
+    return dist::copy_tree_shared(comm, r, engine, engine_options, options, observer, progress);
+  };
+  functions.verify = [&comm, &cancel](const std::string& source, const std::string& copy,
+                                      const VerifyOptions& options, VerifyResult& out) {
+    return dist::verify_copy_shared(comm, source, copy, options, out, &cancel);
+  };
+  const int code = run_copy(command, cancel, functions);
   return static_cast<int>(comm.max(static_cast<std::uint64_t>(code)));
 }
 

@@ -26,6 +26,7 @@
 #include "ccopy/workspace.hpp"
 #include "copy/context.hpp"
 #include "dist/comm.hpp"
+#include "dist/shared_verify.hpp"
 #include "dist/shared_copy.hpp"
 #include "preflight.hpp"
 #include "sys/sys.hpp"
@@ -117,8 +118,8 @@ struct Measured {
   RunSample sample;
 };
 
-// Several ranks run the same Runner, in step: rank 0 (the lead) sets up, generates, verifies
-// and keeps the workspace; every rank copies its share of each timed run. Each decision a rank
+// Several ranks run the same Runner, in step: rank 0 (the lead) sets up, generates and keeps
+// the workspace; every rank copies its share of each timed run and verifies its part of it. Each decision a rank
 // could take alone (an error, a cancellation) goes through agree() or stop_now(), so that the
 // ranks take the same branches and meet in the same collectives. With one process (LocalComm,
 // not shared) none of this runs and the runner is what it always was.
@@ -592,8 +593,8 @@ class Runner {
   }
 
   // One run of one engine. Returns an error only for what stops the whole benchmark. With
-  // several ranks every rank takes part (the lead alone has `into`); the merged copy result is
-  // the same on every rank, and the lead's verdict is handed to the others.
+  // several ranks every rank takes part (the lead alone has `into`); the merged copy result and
+  // the verdict are the same on every rank.
   Error run_once(Workspace* into, const std::string& source, const std::string& destination,
                  std::size_t index, unsigned round, std::size_t e, EngineResult& r, bool& clean) {
     const bool warmup = round < config_.warmup;
@@ -618,11 +619,7 @@ class Runner {
     if (config_.verify) {
       event.phase = ProgressEvent::Phase::verifying;
       tell(event);
-      if (Error err = agree(lead() ? verify(source, destination, r, clean) : Error{})) return err;
-      if (many() && comm_.max(r.error ? 1 : 0) != 0 && !r.error) {
-        r.error = Error::failure("rank 0 found the copy different from its source");
-        clean = false;
-      }
+      if (Error err = agree(verify(source, destination, r, clean))) return err;
       if (r.error) return {};
     } else {
       clean = false;
@@ -634,23 +631,18 @@ class Runner {
     return {};
   }
 
+  // Collective with several ranks: each compares its part of the trees, and every rank gets
+  // the same verdict (dist/shared_verify.hpp).
   Error verify(const std::string& source, const std::string& destination, EngineResult& r,
                bool& clean) {
-    const long src = sys::open_directory_at(AT_FDCWD, source.c_str(), 0);
-    if (src < 0) return Error::from_errno(static_cast<int>(-src), "verify: open " + source);
-    const sys::unique_fd src_fd(static_cast<int>(src));
-    const long dst = sys::open_directory_at(AT_FDCWD, destination.c_str(), 0);
-    if (dst < 0) {
-      r.error = Error::from_errno(static_cast<int>(-dst), "verify: open " + destination);
-      clean = false;
-      return {};
-    }
-    const sys::unique_fd dst_fd(static_cast<int>(dst));
     VerifyOptions options;
     options.skip = copy_options_.skip;
     options.threads = helper_threads();
+    options.follow_root = true;  // a -src given as a symlink to its directory
     VerifyResult verdict;
-    Error e = verify_tree(src_fd.get(), dst_fd.get(), options, verdict, hooks_.cancel);
+    Error e = many() ? dist::verify_copy_shared(comm_, source, destination, options, verdict,
+                                                hooks_.cancel)
+                     : verify_copy(source, destination, options, verdict, hooks_.cancel);
     if (e.cancelled()) return e;
     if (e) {
       r.error = std::move(e);

@@ -184,6 +184,14 @@ struct VerifyOptions {
   /// verify_copy(): a root that is a symlink is followed (cp -L, -H).
   bool follow_root = false;
   unsigned threads = 2;
+  /// One share of a verification that several processes make together (concurrent_copy_mpi's
+  /// ranks): with `parts` > 1, every part lists and stats both whole trees, but compares the
+  /// contents (bytes, symlink targets, extended attributes) and counts the entries and
+  /// differences of only the entries whose path falls to `part` (by a hash of the path); part 0
+  /// checks the hardlink groups. merge_verdicts() of the parts' results is the result of one
+  /// whole verification.
+  unsigned part = 0;
+  unsigned parts = 1;
 };
 
 /// The verdict on one tree against another.
@@ -194,8 +202,15 @@ struct VerifyResult {
   /// The first difference found, as "PATH: WHAT" ("a/b: byte 4096 differs", "a/c: missing in the
   /// copy", "a/d: a symlink in the source, a regular file in the copy"); empty when none.
   std::string first;
+  /// Where `first` is in the trees' order (its path below the roots): what merge_verdicts()
+  /// ranks the parts' first differences by.
+  std::string first_path;
   [[nodiscard]] bool ok() const { return differences == 0; }
 };
+
+/// The verdicts of the parts of one verification (VerifyOptions::parts), as one: counts
+/// summed, and the first difference in the trees' order (the lowest part's on a tie).
+[[nodiscard]] VerifyResult merge_verdicts(const std::vector<VerifyResult>& parts);
 
 /// Compares the copy at `copy_fd` with the source at `source_fd`: the same set of names in every
 /// directory, the same kind for each, the bytes of every file, symlink targets, and what

@@ -62,7 +62,8 @@ class Reader {
   std::size_t at_ = 0;
 };
 
-constexpr std::uint64_t kMagic = 0x63636f7079726573ULL;  // "ccopyres"
+constexpr std::uint64_t kMagic = 0x63636f7079726573ULL;         // "ccopyres"
+constexpr std::uint64_t kVerdictMagic = 0x63636f7079766572ULL;  // "ccopyver"
 
 }  // namespace
 
@@ -138,6 +139,30 @@ bool decode_error(const std::string& bytes, CopyError& e) {
   Reader in(bytes);
   return in.str(e.path) && in.str(e.destination) && in.str(e.operation) && in.i32(e.code) &&
          in.str(e.detail) && in.finished();
+}
+
+std::string encode_verdict(const Error& error, const VerifyResult& v) {
+  Writer w;
+  w.u64(kVerdictMagic);
+  w.i64(error.code);
+  w.str(error.context);
+  w.u64(error.interrupted ? 1 : 0);
+  for (std::uint64_t n : {v.entries, v.bytes, v.differences}) w.u64(n);
+  w.str(v.first);
+  w.str(v.first_path);
+  return std::move(w.out);
+}
+
+bool decode_verdict(const std::string& bytes, Error& error, VerifyResult& v) {
+  Reader in(bytes);
+  std::uint64_t magic = 0, interrupted = 0;
+  if (!in.u64(magic) || magic != kVerdictMagic || !in.i32(error.code) || !in.str(error.context) ||
+      !in.u64(interrupted))
+    return false;
+  error.interrupted = interrupted != 0;
+  for (std::uint64_t* n : {&v.entries, &v.bytes, &v.differences})
+    if (!in.u64(*n)) return false;
+  return in.str(v.first) && in.str(v.first_path) && in.finished();
 }
 
 CopyResult merge_results(const std::vector<CopyResult>& parts) {

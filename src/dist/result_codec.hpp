@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ccopy/copy.hpp"
+#include "ccopy/tree.hpp"
 
 namespace ccopy::dist {
 
@@ -17,6 +18,11 @@ namespace ccopy::dist {
 /// One error as bytes (a rank's message to rank 0), and back; false for bytes it did not write.
 [[nodiscard]] std::string encode_error(const CopyError& error);
 [[nodiscard]] bool decode_error(const std::string& bytes, CopyError& out);
+
+/// One rank's part of a shared verification: its verdict, or the Error that stopped it.
+[[nodiscard]] std::string encode_verdict(const Error& error, const VerifyResult& verdict);
+/// What encode_verdict() wrote; false (and the outputs unspecified) for bytes it did not write.
+[[nodiscard]] bool decode_verdict(const std::string& bytes, Error& error, VerifyResult& verdict);
 
 /// The ranks' results as one: counts, failures and latencies summed; errors in rank order with
 /// the ones several ranks met (a directory every rank failed to read) kept once and counted

@@ -7,6 +7,11 @@
 // walk is over. Several threads find differences in no particular order, so the one reported
 // first is the first in the trees' own order (names compared byte by byte, a directory before
 // what it holds), whatever the threads: the same trees always give the same message.
+//
+// Shared by several processes (VerifyOptions::parts), each walks and stats both whole trees
+// (the cheap part) and compares the contents of the entries whose path hashes to it (the
+// bytes: the costly part); the first difference's path in the trees' order is returned with it,
+// so that merge_verdicts() picks the same one a single process would.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -117,6 +122,17 @@ std::string timestamp(const struct ::timespec& t) {
   return text;
 }
 
+// Which part of a shared verification an entry falls to: FNV-1a of its path, the same on every
+// host and build.
+unsigned part_of(std::string_view path, unsigned parts) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char c : path) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return static_cast<unsigned>(h % parts);
+}
+
 struct LinkRecord {
   dev_t source_dev, copy_dev;
   ino_t source_ino, copy_ino;
@@ -173,6 +189,10 @@ class Verifier {
     differ(path, path + ": " + what);
   }
   void fail(Error e);
+  /// Whether the entry at `path` is this part's to compare, count and report.
+  [[nodiscard]] bool mine(std::string_view path) const {
+    return options_.parts <= 1 || part_of(path, options_.parts) == options_.part;
+  }
   [[nodiscard]] bool stopping() const {
     return failed_.load(std::memory_order_relaxed) ||
            (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed));
@@ -208,7 +228,8 @@ Error Verifier::run(int source_fd, int copy_fd) {
   tree::run_workers(std::max(options_.threads, 1u), [this] { work(); });
   if (!error_.ok()) return error_;
   if (cancel_ != nullptr && cancel_->load()) return Error::cancelled("verify the trees");
-  if (options_.links) check_links();
+  if (options_.links && options_.part == 0) check_links();
+  out_.first_path = first_path_;
   out_.entries = entries_.load();
   out_.bytes = bytes_.load();
   out_.differences = differences_.load();
@@ -305,7 +326,7 @@ Error Verifier::match_names(DirPair& pair, Buffers& buffers) {
     const bool skip = !skip_.empty() && skip_.count(tree::join_path(pair.path, name)) > 0;
     if (!skip && in_source && in_copy) {
       pair.common.push_back(static_cast<std::uint32_t>(i));
-    } else if (!skip) {
+    } else if (!skip && mine(tree::join_path(pair.path, name))) {
       entries_.fetch_add(1, std::memory_order_relaxed);
       differ_at(tree::join_path(pair.path, name),
                 in_source ? "missing in the copy" : "not in the source (extra in the copy)");
@@ -352,19 +373,27 @@ Error Verifier::compare_entry(const SharedPair& dir, std::string_view name_view,
   if (rc < 0) return Error::from_errno(static_cast<int>(-rc), "stat " + path + " in the source");
   rc = sys::stat_at(dir->copy.get(), name.get(), c, AT_SYMLINK_NOFOLLOW);
   if (rc < 0) return Error::from_errno(static_cast<int>(-rc), "stat " + path + " in the copy");
-  entries_.fetch_add(1, std::memory_order_relaxed);
+  const bool own = mine(path);
+  if (own) entries_.fetch_add(1, std::memory_order_relaxed);
   std::string difference;
   if ((s.st_mode & S_IFMT) != (c.st_mode & S_IFMT)) {
     difference = std::string(kind_name(s.st_mode)) + " in the source, " + kind_name(c.st_mode) +
                  " in the copy";
-    differ_at(path, difference);
+    if (own) differ_at(path, difference);
     return {};
   }
-  if (Error e = compare_contents(*dir, name.get(), path, s, c, buffers, difference)) return e;
-  if (difference.empty()) compare_metadata(s, c, difference);
-  if (difference.empty() && options_.xattrs)
-    if (Error e = compare_xattrs(*dir, name.get(), difference)) return e;
-  if (!difference.empty()) differ_at(path, difference);
+  // Every part records the names of several links: part 0 checks the groups whole.
+  if (S_ISREG(s.st_mode) && options_.links && (s.st_nlink > 1 || c.st_nlink > 1)) {
+    std::lock_guard lock(mutex_);
+    links_.push_back(LinkRecord{s.st_dev, c.st_dev, s.st_ino, c.st_ino, path});
+  }
+  if (own) {
+    if (Error e = compare_contents(*dir, name.get(), path, s, c, buffers, difference)) return e;
+    if (difference.empty()) compare_metadata(s, c, difference);
+    if (difference.empty() && options_.xattrs)
+      if (Error e = compare_xattrs(*dir, name.get(), difference)) return e;
+    if (!difference.empty()) differ_at(path, difference);
+  }
   if (S_ISDIR(s.st_mode)) {
     Job sub;
     sub.parent = dir;
@@ -380,10 +409,6 @@ Error Verifier::compare_contents(const DirPair& dir, const char* name, const std
                                  const struct ::stat& s, const struct ::stat& c, Buffers& buffers,
                                  std::string& difference) {
   if (S_ISREG(s.st_mode)) {
-    if (options_.links && (s.st_nlink > 1 || c.st_nlink > 1)) {
-      std::lock_guard lock(mutex_);
-      links_.push_back(LinkRecord{s.st_dev, c.st_dev, s.st_ino, c.st_ino, path});
-    }
     if (s.st_size != c.st_size) {
       difference = "size " + std::to_string(s.st_size) + " in the source, " +
                    std::to_string(c.st_size) + " in the copy";
@@ -535,6 +560,22 @@ void Verifier::check_links() {
 }
 
 }  // namespace
+
+VerifyResult merge_verdicts(const std::vector<VerifyResult>& parts) {
+  VerifyResult all;
+  bool found = false;
+  for (const VerifyResult& p : parts) {
+    all.entries += p.entries;
+    all.bytes += p.bytes;
+    all.differences += p.differences;
+    if (!p.first.empty() && (!found || tree_order(p.first_path, all.first_path))) {
+      all.first = p.first;
+      all.first_path = p.first_path;
+      found = true;
+    }
+  }
+  return all;
+}
 
 Error verify_tree(int source_fd, int copy_fd, const VerifyOptions& options, VerifyResult& out,
                   const std::atomic<bool>* cancel) {

@@ -755,7 +755,7 @@ TEST_F(WithShim, VerifyCatchesAByteChangedInTheCopy) {
       shim_env("CCOPY_SHIM_CORRUPT=victim"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(contains(r.err, "victim: byte 0 differs")) << r.err;
-  EXPECT_TRUE(contains(r.err, "concurrent_copy: --verify found 1 entry that differ")) << r.err;
+  EXPECT_TRUE(contains(r.err, "concurrent_copy: --verify found 1 entry that differs")) << r.err;
   EXPECT_EQ(testing::read_json(json)["verified"], false);
   EXPECT_NE(read_file(dst_ + "/victim"), read_file(src_ + "/victim")) << "the shim changed nothing";
 }

@@ -32,6 +32,7 @@
 #include "dist/relay.hpp"
 #include "dist/result_codec.hpp"
 #include "dist/shared_copy.hpp"
+#include "dist/shared_verify.hpp"
 #include "test_dir.hpp"
 #include "engines/scoped_fault.hpp"
 #include "tree_fixture.hpp"
@@ -273,6 +274,29 @@ TEST(ResultCodec, RefusesBytesItDidNotWrite) {
   std::string bytes = encode_result(sample_result(1));
   bytes.pop_back();
   EXPECT_FALSE(decode_result(bytes, back));
+}
+
+TEST(ResultCodec, RoundTripsAVerdictAndRefusesOthers) {
+  VerifyResult v;
+  v.entries = 7;
+  v.bytes = 1 << 20;
+  v.differences = 2;
+  v.first = "a/b: byte 3 differs";
+  v.first_path = "a/b";
+  Error e = Error::cancelled("verify the trees");
+  Error back_error;
+  VerifyResult back;
+  const std::string bytes = encode_verdict(e, v);
+  ASSERT_TRUE(decode_verdict(bytes, back_error, back));
+  EXPECT_TRUE(back_error.cancelled());
+  EXPECT_EQ(back_error.message(), e.message());
+  EXPECT_EQ(back.entries, 7u);
+  EXPECT_EQ(back.bytes, 1u << 20);
+  EXPECT_EQ(back.differences, 2u);
+  EXPECT_EQ(back.first, v.first);
+  EXPECT_EQ(back.first_path, v.first_path);
+  EXPECT_FALSE(decode_verdict(encode_result(sample_result(1)), back_error, back));
+  EXPECT_FALSE(decode_verdict(bytes.substr(0, bytes.size() - 1), back_error, back));
 }
 
 TEST(MergeResults, SumsCountsAndKeepsAnErrorSeveralRanksMetOnce) {
@@ -588,6 +612,78 @@ TEST(SharedBenchmark, RankZerosSetUpErrorIsEveryRanks) {
     EXPECT_FALSE(r.ok());
     EXPECT_EQ(r.setup_error.message(), results[0].setup_error.message());
     EXPECT_TRUE(r.scenarios.empty());
+  }
+}
+
+// ---- Verification shared by the ranks ----
+
+// verify_copy_shared() by 1, 2 and 3 ranks gives every rank the verdict of verify_copy() by one
+// process, on a faithful copy and on one with differences of several kinds.
+TEST(SharedVerify, EveryRankGetsTheVerdictOfOneProcess) {
+  TreeRecipe recipe;
+  recipe.shape = Shape::mixed;
+  TreeFixture tree(recipe);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  std::unique_ptr<Engine> engine = find_engine("threads")->make();
+  const CopyResult copied = tree.copy(*engine, EngineOptions{});
+  ASSERT_TRUE(copied.ok()) << copied.failed << " entries failed";
+  const VerifyOptions options;
+  for (int broken = 0; broken < 2; ++broken) {
+    if (broken == 1) {
+      const std::string dst = tree.destination();
+      ASSERT_EQ(::unlink((dst + "/names/with space").c_str()), 0);
+      ASSERT_EQ(::chmod((dst + "/modes/mode-0640").c_str(), 0600), 0);
+      const int fd = ::open((dst + "/sizes/3m+17").c_str(), O_WRONLY);
+      ASSERT_GE(fd, 0);
+      ASSERT_EQ(::pwrite(fd, "!", 1, 1 << 20), 1);
+      ::close(fd);
+    }
+    VerifyResult alone;
+    ASSERT_FALSE(verify_copy(tree.source(), tree.destination(), options, alone));
+    EXPECT_EQ(alone.ok(), broken == 0) << alone.first;
+    for (int ranks : {1, 2, 3}) {
+      std::vector<VerifyResult> verdicts(static_cast<std::size_t>(ranks));
+      std::vector<Error> errors(static_cast<std::size_t>(ranks));
+      as_ranks(ranks, [&](Comm& comm) {
+        const auto r = static_cast<std::size_t>(comm.rank());
+        errors[r] =
+            verify_copy_shared(comm, tree.source(), tree.destination(), options, verdicts[r]);
+      });
+      for (int r = 0; r < ranks; ++r) {
+        const auto i = static_cast<std::size_t>(r);
+        EXPECT_FALSE(errors[i]) << errors[i].message();
+        EXPECT_EQ(verdicts[i].entries, alone.entries) << ranks << " ranks, rank " << r;
+        EXPECT_EQ(verdicts[i].bytes, alone.bytes) << ranks << " ranks, rank " << r;
+        EXPECT_EQ(verdicts[i].differences, alone.differences) << ranks << " ranks, rank " << r;
+        EXPECT_EQ(verdicts[i].first, alone.first) << ranks << " ranks, rank " << r;
+      }
+    }
+  }
+}
+
+// A rank that cannot verify its part (its copy is gone, here: the destination each rank sees is
+// its own) makes the verification fail on every rank, with that rank and host named.
+TEST(SharedVerify, AnErrorOfOneRankIsEveryRanksNamingIt) {
+  TreeFixture tree(20, 100);
+  ASSERT_TRUE(tree.ok()) << tree.error();
+  std::unique_ptr<Engine> engine = find_engine("threads")->make();
+  ASSERT_TRUE(tree.copy(*engine, EngineOptions{}).ok());
+  std::vector<Error> errors(2);
+  std::vector<VerifyResult> verdicts(2);
+  as_ranks(
+      2,
+      [&](Comm& comm) {
+        const auto r = static_cast<std::size_t>(comm.rank());
+        // Rank 1 is pointed at a file where rank 0 sees the copied directory.
+        const std::string copy =
+            r == 0 ? tree.destination() : tree.destination() + "/" + tree.manifest().path(1);
+        errors[r] = verify_copy_shared(comm, tree.source(), copy, VerifyOptions{}, verdicts[r]);
+      },
+      {"node-a", "node-b"});
+  for (const Error& e : errors) {
+    ASSERT_TRUE(e) << "a rank that could not read its part verified";
+    EXPECT_TRUE(e.message().starts_with("rank 1 on host node-b: ")) << e.message();
+    EXPECT_EQ(e.message(), errors[0].message());
   }
 }
 

@@ -190,6 +190,31 @@ case "$case_name" in
     [ ! -e "$work/parent/dst" ] || fail "the destination was created"
     echo "refused: $(cat "$work/out")"
     ;;
+  np2_verify | np3_verify)
+    # --verify shared by the ranks (each compares its part): the copy verifies, and says so once.
+    np=${case_name:2:1}
+    make_mixed "$work/src"
+    run_mpi "$np" copy -a --verify --json "$work/summary.json" "$work/src" "$work/multi" ||
+      fail "mpirun -np $np exited $?: $(cat "$work/out")"
+    grep -q '"verified": *true' "$work/summary.json" ||
+      fail "the summary does not say verified: $(cat "$work/summary.json")"
+    grep -q "differ" "$work/out" && fail "a difference was reported: $(cat "$work/out")"
+    echo "-np $np: verified"
+    ;;
+  verify_differs)
+    # A copy that failed for one file (a directory is in its way): the shared verification finds
+    # that one difference, whichever rank compared it, and rank 0 says it once.
+    make_mixed "$work/src"
+    mkdir -p "$work/dst/a/file7"
+    run_mpi 3 copy -r --verify "$work/src/." "$work/dst"
+    status=$?
+    [ "$status" = 1 ] || fail "exit status $status, not 1: $(cat "$work/out")"
+    [ "$(grep -c -- "--verify found 1 entry that differs" "$work/out")" = 1 ] ||
+      fail "the verdict is not said exactly once: $(cat "$work/out")"
+    [ "$(grep -c "a/file7: a regular file in the source, a directory in the copy" "$work/out")" = 1 ] ||
+      fail "the difference is not named once: $(cat "$work/out")"
+    echo "$(grep -- "differs from" "$work/out")"
+    ;;
   usage_exit_code)
     run_mpi 3 copy --no-such-option a b
     status=$?

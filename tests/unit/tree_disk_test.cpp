@@ -491,10 +491,28 @@ class CopiedTree : public TreeOnDisk {
     ASSERT_FALSE(write_tree(manifest_, src_, 11, 2, nullptr));
     cp_a();
   }
+  // verify_tree() of the copy; and, in 2 and 3 parts (VerifyOptions::parts, as
+  // concurrent_copy_mpi's ranks share it), each part doing less and the merged verdict the same.
   VerifyResult verify(VerifyOptions options = {}) {
     VerifyResult r;
     const Error e = verify_tree(src_, dst_, options, r);
     EXPECT_FALSE(e) << e.message();
+    for (unsigned parts : {2u, 3u}) {
+      std::vector<VerifyResult> each(parts);
+      for (unsigned p = 0; p < parts; ++p) {
+        VerifyOptions part = options;
+        part.part = p;
+        part.parts = parts;
+        const Error pe = verify_tree(src_, dst_, part, each[p]);
+        EXPECT_FALSE(pe) << pe.message();
+        EXPECT_LT(each[p].entries, r.entries) << "part " << p << " of " << parts;
+      }
+      const VerifyResult merged = merge_verdicts(each);
+      EXPECT_EQ(merged.entries, r.entries) << parts << " parts";
+      EXPECT_EQ(merged.bytes, r.bytes) << parts << " parts";
+      EXPECT_EQ(merged.differences, r.differences) << parts << " parts";
+      EXPECT_EQ(merged.first, r.first) << parts << " parts";
+    }
     return r;
   }
   void expect_first(const std::string& first, VerifyOptions options = {}) {
