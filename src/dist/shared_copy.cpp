@@ -50,7 +50,11 @@ CopyResult pass(const std::vector<CopyRoot>& roots, Engine& engine,
                 CopyObserver& observer, CopyProgress* progress) {
   CopyOptions o = options;
   o.share = share;
-  return copy_tree(roots, engine, engine_options, o, observer, progress);
+  CopyResult r = copy_tree(roots, engine, engine_options, o, observer, progress);
+  // copy_tree() ends its walk; the shared copy's is over only once the last pass that finds
+  // files is (copy_in_passes() says when): until then the progress line's totals say "+".
+  if (progress != nullptr) progress->walk_done.store(false);
+  return r;
 }
 
 bool stops(const CopyResult& r) { return r.cancelled || static_cast<bool>(r.fatal); }
@@ -282,8 +286,6 @@ void walk_level_by_level(Comm& comm, const std::vector<CopyRoot>& roots, Engine&
     CopyShare share = leaving;
     share.directories = &levels.back();
     share.subdirectories = &next;
-    // The walk is done after the last level, not after each.
-    if (progress != nullptr) progress->walk_done.store(false);
     CopyResult copied = pass(roots, engine, engine_options, options, share, tell, progress);
     stopped = comm.max(stops(copied) ? 1 : 0) != 0;
     mine.push_back(std::move(copied));
@@ -349,6 +351,8 @@ CopyResult copy_in_passes(Comm& comm, const std::vector<CopyRoot>& roots, Engine
   if (!stopped && split)
     copy_split_files(comm, roots, engine, engine_options, options, large, observer, relay, mine,
                      stopped);
+
+  if (progress != nullptr && !stopped) progress->walk_done.store(true);
 
   // Pass 3: the directories' metadata, once every rank is done writing, deepest first: level by
   // level from the deepest, each directory by the rank that read it; or, after a walk from rank

@@ -99,7 +99,10 @@ void write_wall_times(const ScenarioResult& s, std::ostream& out) {
 
 // Per-file latency and resources: worth reading after a single run too, unlike the wall-time
 // table, which would only repeat the engine's line.
-void write_latency_and_resources(const ScenarioResult& s, std::ostream& out) {
+// Under several MPI ranks the resources are every rank's summed (the benchmark's
+// sum_over_ranks()), and the heading says so.
+void write_latency_and_resources(const BenchmarkResult& result, const ScenarioResult& s,
+                                 std::ostream& out) {
   const std::size_t width = label_width(s);
   if (width == 0) return;
   out << "\nPer-file latency, open to close, over every timed run:\n";
@@ -111,7 +114,14 @@ void write_latency_and_resources(const ScenarioResult& s, std::ostream& out) {
     out << fmt::format("  {:<{}}  {:>10}  {:>10}  {:>10}  {:>10}\n", e.choice.label, width,
                        ms(l.p50), ms(l.p90), ms(l.p99), ms(l.max));
   }
-  out << "\nResources, summed over the timed runs (threads and memory: the peak of any run):\n";
+  const unsigned ranks = result.context.ranks ? result.context.ranks->ranks : 1;
+  if (ranks > 1)
+    out << fmt::format(
+        "\nResources, summed over the timed runs and the {} ranks (threads and memory: each "
+        "rank's peak of any run, summed):\n",
+        ranks);
+  else
+    out << "\nResources, summed over the timed runs (threads and memory: the peak of any run):\n";
   out << fmt::format("  {:<{}}  {:>9}  {:>9}  {:>10}  {:>10}  {:>8}  {:>10}\n", "engine", width, "user",
                      "system", "vol. cs", "invol. cs", "threads", "peak RSS");
   for (const EngineResult& e : s.engines) {
@@ -160,7 +170,7 @@ void write_scenario(const BenchmarkResult& result, const ScenarioResult& s, bool
     for (const std::string& note : e.notes) out << fmt::format("  note ({}): {}\n", e.choice.label, note);
   write_comparison(s, out);
   if (c.runs > 1) write_wall_times(s, out);
-  write_latency_and_resources(s, out);
+  write_latency_and_resources(result, s, out);
   if (!s.kept_directory.empty()) {
     if (s.scenario.fs)
       out << fmt::format("\nThe file system's image is kept in {}: mount it with "

@@ -162,6 +162,14 @@ TEST(Writers, ConsoleShowsLatencyAndResourcesAfterOneRun) {
   const std::string two = written("console", r);
   EXPECT_NE(two.find("Wall time per run"), std::string::npos) << two;
   EXPECT_NE(two.find("Per-file latency"), std::string::npos) << two;
+
+  // Under two MPI ranks the heading says the resources are the ranks' summed.
+  r.context.ranks = RankContext{2, {"vm1"}, 0.2};
+  const std::string ranked = written("console", r);
+  EXPECT_NE(ranked.find("Resources, summed over the timed runs and the 2 ranks (threads and "
+                        "memory: each rank's peak of any run, summed)"),
+            std::string::npos)
+      << ranked;
 }
 
 // Comparisons and their warnings, on runs whose verdict is plain: apart (10 ms against 20 ms
