@@ -1,17 +1,20 @@
 // copy_tree() by several ranks together (concurrent_copy_mpi, and ThreadComm in the tests), in
 // passes of the one copy path, each a copy_tree() call with its own CopyShare:
 //
-//   1. rank 0 walks the sources and creates every directory (and nothing else), leaving their
-//      metadata for pass 3, and records each directory with its count of entries; the list is
-//      broadcast;
-//   2. every rank computes the same deal of those directories (deal.hpp, balanced by entries)
-//      and reads only its own, not below them: it copies their files, symlinks and special
-//      files with the chosen engine, and records the names with several links instead;
+//   1-2. level by level from the roots: every rank computes the same deal of the level's
+//      directories (deal.hpp, weighed by their size) and reads only its own, copying their
+//      files, symlinks and special files with the chosen engine and creating their
+//      subdirectories, which, gathered from every rank, are the next level; names with several
+//      links and files larger than --split are recorded instead (with -L, rank 0 first walks
+//      and creates every directory, as only a walk from the roots finds loops, and the ranks
+//      then read the directories dealt to them);
 //   2b. the recorded names are gathered and broadcast, and each is copied by the rank its inode
 //      falls to (CopyShare::takes), with the roots that are not directories: all names of one
 //      inode fall to one rank, so each rank's hardlink registry keeps the groups whole;
-//   3. after a barrier, rank 0 walks the directories once more and sets their metadata, deepest
-//      first (their times last, once nothing is written into them any more).
+//   2c. the large files in pieces dealt to every rank: their owners create and size them, every
+//      rank copies its pieces, the owners finish each file or remove it;
+//   3. the directories' metadata, level by level from the deepest, each by the rank that read it
+//      (with -L, by rank 0's walk of every directory).
 //
 // A pass runs only when no rank was cancelled or stopped before it. The ranks' results are then
 // gathered, merged (result_codec.hpp) and handed to every rank, so that every rank decides the
