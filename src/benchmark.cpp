@@ -119,9 +119,9 @@ struct Measured {
 };
 
 // Several ranks run the same Runner, in step: rank 0 (the lead) sets up, generates and keeps
-// the workspace; every rank copies its share of each timed run and verifies its part of it. Each decision a rank
-// could take alone (an error, a cancellation) goes through agree() or stop_now(), so that the
-// ranks take the same branches and meet in the same collectives. With one process (LocalComm,
+// the workspace; every rank copies its share of each timed run and verifies its part of it.
+// Each decision a rank could take alone (an error, a cancellation) goes through agree() or
+// stop_now(), so that the ranks take the same branches and meet in the same collectives. With one process (LocalComm,
 // not shared) none of this runs and the runner is what it always was.
 class Runner {
  public:
